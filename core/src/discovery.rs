@@ -1,0 +1,190 @@
+//! OpenID Connect Discovery 1.0: the request for `{issuer}/.well-known/openid-configuration`
+//! and the checks on its answer.
+
+use http::header::ACCEPT;
+use http::{HeaderValue, Method, Request, Response, Uri};
+
+use crate::config::{ClientConfig, parse_endpoint};
+use crate::error::{ConfigError, Error, ProtocolError, ProtocolErrorKind, sanitize};
+use crate::json;
+
+/// What this crate uses from a discovery document. Other metadata, such as
+/// `grant_types_supported`, is informative and never a reason to refuse.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProviderMetadata {
+    issuer: String,
+    token_endpoint: Uri,
+    jwks_uri: Option<String>,
+}
+
+impl ProviderMetadata {
+    /// The issuer, equal to the one asked for.
+    #[must_use]
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+    /// The token endpoint (https, or http on loopback).
+    #[must_use]
+    pub fn token_endpoint(&self) -> &Uri {
+        &self.token_endpoint
+    }
+    /// `jwks_uri`, as given.
+    #[must_use]
+    pub fn jwks_uri(&self) -> Option<&str> {
+        self.jwks_uri.as_deref()
+    }
+
+    /// A public client of this provider whose ID tokens must name this issuer.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::InvalidClientId`] for an empty client id or one with control
+    /// characters.
+    pub fn client(&self, client_id: impl Into<String>) -> Result<ClientConfig, ConfigError> {
+        Ok(ClientConfig::new(&self.token_endpoint.to_string(), client_id)?.with_issuer(self.issuer.clone()))
+    }
+}
+
+/// The discovery URL of `issuer`: the issuer without a trailing `/`, then
+/// `/.well-known/openid-configuration`.
+///
+/// ```
+/// use oidc_refresh_core::discovery::discovery_url;
+/// assert_eq!(discovery_url("https://id.example/o/")?, "https://id.example/o/.well-known/openid-configuration");
+/// # Ok::<(), oidc_refresh_core::ConfigError>(())
+/// ```
+///
+/// # Errors
+///
+/// The errors of [`parse_endpoint`] for the issuer URL.
+pub fn discovery_url(issuer: &str) -> Result<Uri, ConfigError> {
+    if issuer.contains('?') {
+        return Err(ConfigError::InvalidUrl { reason: "an issuer has no query" });
+    }
+    parse_endpoint(issuer)?;
+    parse_endpoint(&format!("{}/.well-known/openid-configuration", issuer.trim_end_matches('/')))
+}
+
+/// The `GET` request for the discovery document of `issuer`.
+///
+/// # Errors
+///
+/// As [`discovery_url`].
+pub fn build_discovery_request(issuer: &str) -> Result<Request<Vec<u8>>, ConfigError> {
+    Request::builder()
+        .method(Method::GET)
+        .uri(discovery_url(issuer)?)
+        .header(ACCEPT, HeaderValue::from_static("application/json"))
+        .body(Vec::new())
+        .map_err(|_| ConfigError::InvalidUrl { reason: "the issuer cannot be used in a request" })
+}
+
+/// Checks a discovery response: a 2xx JSON object whose `issuer` equals `issuer` exactly
+/// and whose `token_endpoint` is https (or http on loopback).
+///
+/// ```
+/// use oidc_refresh_core::{discovery::parse_discovery_response, http};
+///
+/// let body = r#"{"issuer":"https://id.example","token_endpoint":"https://id.example/token"}"#;
+/// let meta = parse_discovery_response(&http::Response::new(body), "https://id.example")?;
+/// assert_eq!(meta.token_endpoint(), "https://id.example/token");
+/// assert!(parse_discovery_response(&http::Response::new(body), "https://other.example").is_err());
+/// # Ok::<(), oidc_refresh_core::Error>(())
+/// ```
+///
+/// # Errors
+///
+/// [`Error::Protocol`] with [`ProtocolErrorKind::Discovery`] (or a JSON kind) when the
+/// document is unusable.
+pub fn parse_discovery_response<B: AsRef<[u8]>>(
+    response: &Response<B>,
+    issuer: &str,
+) -> Result<ProviderMetadata, Error> {
+    let status = response.status();
+    let fail = |kind: ProtocolErrorKind| -> Error {
+        let mut e = ProtocolError::new(kind);
+        e.status = Some(status);
+        e.into()
+    };
+    let discovery = |reason: String| fail(ProtocolErrorKind::Discovery { reason });
+    if !status.is_success() {
+        return Err(discovery(format!("HTTP {} instead of 2xx", status.as_u16())));
+    }
+    let members = json::parse_object(response.body().as_ref()).map_err(|e| {
+        fail(match e {
+            json::ObjectError::NotJson(detail) => ProtocolErrorKind::NotJson { detail },
+            json::ObjectError::NotAnObject => ProtocolErrorKind::NotAnObject,
+            json::ObjectError::Duplicate(name) => {
+                ProtocolErrorKind::DuplicateMember { name: sanitize(&name, 64) }
+            }
+        })
+    })?;
+    let text = |name: &str| members.iter().find(|(k, _)| k == name).and_then(|(_, v)| json::as_str(v));
+    let found = text("issuer").ok_or_else(|| discovery("no `issuer` string".into()))?;
+    if found != issuer {
+        return Err(discovery(format!("its issuer {:?} is not the one asked for", sanitize(&found, 120))));
+    }
+    let endpoint = text("token_endpoint").ok_or_else(|| discovery("no `token_endpoint` string".into()))?;
+    let token_endpoint =
+        parse_endpoint(&endpoint).map_err(|e| discovery(format!("its token_endpoint is unusable: {e}")))?;
+    Ok(ProviderMetadata {
+        issuer: found.into_owned(),
+        token_endpoint,
+        jwks_uri: text("jwks_uri").map(|s| s.into_owned()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(status: u16, body: &str, issuer: &str) -> Result<ProviderMetadata, String> {
+        let r = Response::builder().status(status).body(body).map_err(|e| e.to_string())?;
+        parse_discovery_response(&r, issuer).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn issuer_must_match_exactly() {
+        let body = r#"{"issuer":"https://id.example/","token_endpoint":"https://id.example/token","grant_types_supported":["authorization_code"]}"#;
+        assert!(parse(200, body, "https://id.example/").is_ok());
+        assert!(parse(200, body, "https://id.example").is_err());
+    }
+
+    #[test]
+    fn insecure_or_missing_endpoint_is_a_protocol_error() {
+        let e = parse(
+            200,
+            r#"{"issuer":"https://id.example","token_endpoint":"http://id.example/token"}"#,
+            "https://id.example",
+        );
+        assert!(e.is_err_and(|m| m.contains("token_endpoint")));
+        assert!(parse(200, r#"{"issuer":"https://id.example"}"#, "https://id.example").is_err());
+        assert!(parse(404, "not found", "https://id.example").is_err());
+        assert!(
+            parse(
+                200,
+                r#"{"issuer":"https://id.example","issuer":"https://id.example"}"#,
+                "https://id.example"
+            )
+            .is_err()
+        );
+        // Plain http on loopback is fine.
+        assert!(
+            parse(
+                200,
+                r#"{"issuer":"http://127.0.0.1:9","token_endpoint":"http://127.0.0.1:9/token"}"#,
+                "http://127.0.0.1:9"
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn request_shape() {
+        let r = build_discovery_request("http://127.0.0.1:3000/").unwrap_or_default();
+        assert_eq!(r.method(), Method::GET);
+        assert_eq!(r.uri(), "http://127.0.0.1:3000/.well-known/openid-configuration");
+        assert_eq!(r.headers()[ACCEPT], "application/json");
+        assert!(build_discovery_request("http://id.example").is_err());
+    }
+}

@@ -1,0 +1,599 @@
+//! Errors, typed by who is at fault.
+//!
+//! | variant | whose fault | CLI exit |
+//! | --- | --- | --- |
+//! | [`Error::Config`] | the caller: bad URL, plain http off loopback, bad scope or token syntax | 2 |
+//! | [`Error::Server`] | nobody's: the server refused with an OAuth error (`invalid_grant`, ...) | 3 |
+//! | [`Error::Protocol`] | the server broke the protocol: not JSON, wrong shape, bad ID token | 4 |
+//! | [`Error::Transport`] | the network: connect, timeout, TLS, redirect refused, body over the cap | 5 |
+//! | [`Error::IdToken`] | the ID token decoded but failed validation or continuity | 6 |
+//!
+//! No error ever displays a token or holds a whole response body. The only token an error
+//! may hold is a refresh token the server rotated in an otherwise unusable response
+//! (rule 18: the old one is spent, so the new one must not be lost); it sits in a
+//! redacting [`RefreshToken`] and is reached through [`Error::rotated_refresh_token`].
+
+use std::fmt;
+
+use http::StatusCode;
+
+use crate::jwt::JwtError;
+use crate::secret::RefreshToken;
+use crate::validate::IdTokenError;
+
+/// Everything that can go wrong in the core.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The caller's configuration or input is invalid; nothing was or should be sent.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The server answered with an OAuth 2.0 error response (RFC 6749 §5.2).
+    #[error(transparent)]
+    Server(#[from] Box<OAuthError>),
+    /// The server's response does not follow the protocol.
+    #[error(transparent)]
+    Protocol(#[from] Box<ProtocolError>),
+    /// The ID token decoded but failed a check (OIDC Core §3.1.3.7, §12.2).
+    #[error(transparent)]
+    IdToken(#[from] Box<IdTokenError>),
+    /// The HTTP exchange itself failed (reported by a transport; the core never does I/O).
+    #[error(transparent)]
+    Transport(#[from] Box<TransportError>),
+}
+
+/// Who is at fault for an [`Error`]: see the table on [`Error`]'s variants.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Fault {
+    /// The caller: configuration or input.
+    Caller,
+    /// The server refused the request with an OAuth error.
+    ServerRefused,
+    /// The server broke the protocol.
+    ServerProtocol,
+    /// The ID token failed validation.
+    IdToken,
+    /// The network or the HTTP exchange failed.
+    Transport,
+}
+
+impl Error {
+    /// Who is at fault.
+    #[must_use]
+    pub fn fault(&self) -> Fault {
+        match self {
+            Error::Config(_) => Fault::Caller,
+            Error::Server(_) => Fault::ServerRefused,
+            Error::Protocol(_) => Fault::ServerProtocol,
+            Error::IdToken(_) => Fault::IdToken,
+            Error::Transport(_) => Fault::Transport,
+        }
+    }
+
+    /// `true` when the grant is dead and the user must sign in again: the server answered
+    /// `invalid_grant` (the refresh token is expired, revoked or already spent).
+    #[must_use]
+    pub fn is_reauth_required(&self) -> bool {
+        matches!(self, Error::Server(e) if e.code() == "invalid_grant")
+    }
+
+    /// `true` when sending the same request again later may succeed: an OAuth
+    /// `temporarily_unavailable` or `slow_down`, an HTTP 429, or a 5xx that is not an
+    /// OAuth error (an HTML 502 from a proxy). Other OAuth errors are final (rule 26).
+    #[must_use]
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Server(e) => {
+                matches!(e.code(), "temporarily_unavailable" | "slow_down")
+                    || e.status() == StatusCode::TOO_MANY_REQUESTS
+            }
+            Error::Protocol(e) => {
+                e.status().is_some_and(|s| s.is_server_error() || s == StatusCode::TOO_MANY_REQUESTS)
+            }
+            Error::Transport(e) => e.kind().is_retryable(),
+            Error::Config(_) | Error::IdToken(_) => false,
+        }
+    }
+
+    /// The OAuth error code (`invalid_grant`, `invalid_client`, ...) when the server sent one.
+    #[must_use]
+    pub fn oauth_error_code(&self) -> Option<&str> {
+        match self {
+            Error::Server(e) => Some(e.code()),
+            _ => None,
+        }
+    }
+
+    /// The HTTP status of the response this error came from, if any.
+    #[must_use]
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            Error::Server(e) => Some(e.status()),
+            Error::Protocol(e) => e.status(),
+            _ => None,
+        }
+    }
+
+    /// The new refresh token from a response that rotated it but was otherwise unusable
+    /// (rule 18). Store it: the refresh token that was sent is spent.
+    ///
+    /// `None` for every error that did not come from such a response, and for an ID token
+    /// that names another issuer, subject or audience (then nothing in it may be used).
+    #[must_use]
+    pub fn rotated_refresh_token(&self) -> Option<&RefreshToken> {
+        match self {
+            Error::Protocol(e) => e.rotated_refresh_token.as_ref(),
+            Error::IdToken(e) => e.rotated_refresh_token(),
+            _ => None,
+        }
+    }
+
+    /// Takes the rotated refresh token out of the error (see
+    /// [`rotated_refresh_token`](Self::rotated_refresh_token)).
+    #[must_use]
+    pub fn take_rotated_refresh_token(&mut self) -> Option<RefreshToken> {
+        match self {
+            Error::Protocol(e) => e.rotated_refresh_token.take(),
+            Error::IdToken(e) => e.take_rotated_refresh_token(),
+            _ => None,
+        }
+    }
+}
+
+impl From<OAuthError> for Error {
+    fn from(e: OAuthError) -> Self {
+        Error::Server(Box::new(e))
+    }
+}
+
+impl From<ProtocolError> for Error {
+    fn from(e: ProtocolError) -> Self {
+        Error::Protocol(Box::new(e))
+    }
+}
+
+impl From<TransportError> for Error {
+    fn from(e: TransportError) -> Self {
+        Error::Transport(Box::new(e))
+    }
+}
+
+impl From<IdTokenError> for Error {
+    fn from(e: IdTokenError) -> Self {
+        Error::IdToken(Box::new(e))
+    }
+}
+
+/// The HTTP exchange failed: what a transport reports, in the core's vocabulary so that
+/// every transport has the same error classes and the session logic can react to them.
+#[derive(Debug)]
+pub struct TransportError {
+    kind: TransportErrorKind,
+    source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+}
+
+impl TransportError {
+    /// A transport error of `kind`, caused by `source` (which must not hold a secret:
+    /// HTTP clients' errors name hosts and causes, never bodies).
+    #[must_use]
+    pub fn new(
+        kind: TransportErrorKind,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    ) -> Self {
+        Self { kind, source: Some(source.into()) }
+    }
+
+    /// A transport error of `kind` without an underlying cause.
+    #[must_use]
+    pub fn from_kind(kind: TransportErrorKind) -> Self {
+        Self { kind, source: None }
+    }
+
+    /// The class of failure.
+    #[must_use]
+    pub fn kind(&self) -> TransportErrorKind {
+        self.kind
+    }
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "transport error: {}", self.kind)?;
+        if let Some(source) = &self.source {
+            write!(f, ": {}", Sanitized(&source.to_string(), 300))?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for TransportError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source.as_deref().map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
+/// The classes of [`TransportError`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum TransportErrorKind {
+    /// The connection could not be made (refused, unreachable, DNS failure).
+    #[error("could not connect")]
+    Connect,
+    /// The exchange took longer than its deadline.
+    #[error("timed out")]
+    Timeout,
+    /// TLS failed: untrusted certificate, wrong name, handshake error.
+    #[error("TLS failed")]
+    Tls,
+    /// The server answered with a redirect, which is never followed (rule 9).
+    #[error("the server answered with a redirect, which is refused")]
+    Redirect,
+    /// The response body exceeded the configured cap.
+    #[error("the response body exceeds the size cap")]
+    BodyTooLarge,
+    /// The connection broke before the response was complete.
+    #[error("the connection closed before the response was complete")]
+    Interrupted,
+    /// Any other I/O or HTTP-level failure.
+    #[error("the HTTP exchange failed")]
+    Other,
+}
+
+impl TransportErrorKind {
+    /// Whether a new attempt may succeed (rule 26): connect failures, timeouts and broken
+    /// connections are transient; TLS failures, redirects and oversized bodies are not.
+    #[must_use]
+    pub fn is_retryable(self) -> bool {
+        matches!(self, Self::Connect | Self::Timeout | Self::Interrupted)
+    }
+}
+
+/// The caller's configuration or input is invalid. Nothing was sent.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The token endpoint (or issuer) is not a usable absolute URL.
+    #[error("invalid URL: {reason}")]
+    InvalidUrl {
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// Plain `http://` to a host that is not loopback (RFC 6749 §3.2 requires TLS).
+    #[error("plain http is allowed only to a loopback host (127.0.0.0/8, [::1], localhost); use https")]
+    InsecureUrl,
+    /// The client id is empty or holds a control character.
+    #[error("invalid client id: {reason}")]
+    InvalidClientId {
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// A client secret is empty or holds a control character.
+    #[error("invalid client secret: {reason}")]
+    InvalidClientSecret {
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// The requested scope is not a space-delimited list of scope-tokens (RFC 6749 §3.3).
+    #[error("invalid scope: {reason}")]
+    InvalidScope {
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// The refresh token is empty or holds a character outside `%x20-7E` (RFC 6749 A.17).
+    #[error("invalid refresh token: {reason}")]
+    InvalidRefreshToken {
+        /// What is wrong with it (never the token itself).
+        reason: &'static str,
+    },
+    /// An extra request parameter would override one of the grant's own parameters.
+    #[error("extra parameter `{name}` is reserved by the refresh grant and cannot be overridden")]
+    ReservedParameter {
+        /// The parameter name.
+        name: String,
+    },
+    /// An extra request parameter name is empty or repeated.
+    #[error("invalid extra parameter: {reason}")]
+    InvalidParameter {
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+}
+
+/// An OAuth 2.0 error response (RFC 6749 §5.2), with ReachFive's extra members.
+///
+/// `Display` shows the code, the status and a bounded, sanitised description: token-like
+/// runs in server-written text are masked, in case a server echoes a credential.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OAuthError {
+    pub(crate) status: StatusCode,
+    pub(crate) code: String,
+    pub(crate) description: Option<String>,
+    pub(crate) uri: Option<String>,
+    pub(crate) www_authenticate: Option<String>,
+    pub(crate) retry_after: Option<String>,
+    pub(crate) user_msg: Option<String>,
+    pub(crate) message_key: Option<String>,
+    pub(crate) details: Vec<ErrorDetail>,
+    pub(crate) error_id: Option<String>,
+}
+
+impl OAuthError {
+    /// The `error` code, e.g. `invalid_grant`.
+    #[must_use]
+    pub fn code(&self) -> &str {
+        &self.code
+    }
+    /// The HTTP status the error came with.
+    #[must_use]
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+    /// `error_description`, as sent.
+    #[must_use]
+    pub fn description(&self) -> Option<&str> {
+        self.description.as_deref()
+    }
+    /// `error_uri`, as sent.
+    #[must_use]
+    pub fn uri(&self) -> Option<&str> {
+        self.uri.as_deref()
+    }
+    /// The `WWW-Authenticate` response header (sent with 401 `invalid_client`).
+    #[must_use]
+    pub fn www_authenticate(&self) -> Option<&str> {
+        self.www_authenticate.as_deref()
+    }
+    /// The `Retry-After` response header, as sent (seconds or an HTTP date).
+    #[must_use]
+    pub fn retry_after(&self) -> Option<&str> {
+        self.retry_after.as_deref()
+    }
+    /// `Retry-After` when it is a number of seconds.
+    #[must_use]
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        self.retry_after.as_deref().and_then(|v| v.trim().parse().ok())
+    }
+    /// ReachFive's `error_user_msg`: a message meant for the end user.
+    #[must_use]
+    pub fn user_msg(&self) -> Option<&str> {
+        self.user_msg.as_deref()
+    }
+    /// ReachFive's `error_message_key`.
+    #[must_use]
+    pub fn message_key(&self) -> Option<&str> {
+        self.message_key.as_deref()
+    }
+    /// ReachFive's `error_details`: per-field problems.
+    #[must_use]
+    pub fn details(&self) -> &[ErrorDetail] {
+        &self.details
+    }
+    /// ReachFive's `error_id`, to quote to their support.
+    #[must_use]
+    pub fn error_id(&self) -> Option<&str> {
+        self.error_id.as_deref()
+    }
+}
+
+impl fmt::Display for OAuthError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the server refused the request: {} (HTTP {})",
+            Sanitized(&self.code, 64),
+            self.status.as_u16()
+        )?;
+        if let Some(d) = &self.description {
+            write!(f, ": {}", Sanitized(d, 200))?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for OAuthError {}
+
+/// One entry of ReachFive's `error_details`: `{field, message, code}`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ErrorDetail {
+    /// The field the problem is about.
+    pub field: Option<String>,
+    /// A human-readable message.
+    pub message: Option<String>,
+    /// `missing` or `invalid` in ReachFive's API.
+    pub code: Option<String>,
+}
+
+/// The server's response does not follow the protocol.
+///
+/// Holds the status, the content type and, for bodies that are not JSON at all, a short
+/// sanitised excerpt; never the whole body and never a token, except the rotated refresh
+/// token of rule 18 in its redacting type.
+#[derive(Debug)]
+pub struct ProtocolError {
+    pub(crate) kind: ProtocolErrorKind,
+    pub(crate) status: Option<StatusCode>,
+    pub(crate) content_type: Option<String>,
+    pub(crate) excerpt: Option<String>,
+    pub(crate) rotated_refresh_token: Option<RefreshToken>,
+}
+
+impl ProtocolError {
+    pub(crate) fn new(kind: ProtocolErrorKind) -> Self {
+        Self { kind, status: None, content_type: None, excerpt: None, rotated_refresh_token: None }
+    }
+
+    /// What is wrong.
+    #[must_use]
+    pub fn kind(&self) -> &ProtocolErrorKind {
+        &self.kind
+    }
+    /// The HTTP status of the response, when the error came from one.
+    #[must_use]
+    pub fn status(&self) -> Option<StatusCode> {
+        self.status
+    }
+    /// The response's `Content-Type`, bounded and sanitised.
+    #[must_use]
+    pub fn content_type(&self) -> Option<&str> {
+        self.content_type.as_deref()
+    }
+    /// The first bytes of a body that is not JSON, bounded, sanitised, token-like runs masked.
+    #[must_use]
+    pub fn excerpt(&self) -> Option<&str> {
+        self.excerpt.as_deref()
+    }
+    /// The rotated refresh token of rule 18, if the response carried a well-formed one.
+    #[must_use]
+    pub fn rotated_refresh_token(&self) -> Option<&RefreshToken> {
+        self.rotated_refresh_token.as_ref()
+    }
+}
+
+impl fmt::Display for ProtocolError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the server broke the protocol: {}", self.kind)?;
+        if let Some(status) = self.status {
+            write!(f, " (HTTP {}", status.as_u16())?;
+            if let Some(ct) = &self.content_type {
+                write!(f, ", {ct}")?;
+            }
+            f.write_str(")")?;
+        }
+        if let Some(excerpt) = &self.excerpt {
+            write!(f, "; body starts {excerpt:?}")?;
+        }
+        if self.rotated_refresh_token.is_some() {
+            f.write_str("; the response rotated the refresh token, which is kept")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ProtocolError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.kind {
+            ProtocolErrorKind::IdToken(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// What exactly is wrong in a [`ProtocolError`].
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProtocolErrorKind {
+    /// The body is not JSON (an HTML page, an empty body, invalid UTF-8, trailing garbage,
+    /// nesting too deep).
+    #[error("the body is not JSON ({detail})")]
+    NotJson {
+        /// The JSON parser's position-only description.
+        detail: String,
+    },
+    /// The body is JSON but its top level is not an object.
+    #[error("the body is JSON but not an object")]
+    NotAnObject,
+    /// A JSON object arrived with a status it cannot have: a token response with a non-2xx
+    /// status, or a 4xx/5xx object without an `error` code.
+    #[error("unexpected HTTP status for this body: {reason}")]
+    UnexpectedStatus {
+        /// Why the status does not fit the body.
+        reason: &'static str,
+    },
+    /// A required member is missing (or `null`).
+    #[error("the required member `{field}` is missing")]
+    MissingField {
+        /// The member's wire name.
+        field: &'static str,
+    },
+    /// A member has the wrong type or an invalid value.
+    #[error("the member `{field}` is invalid: {reason}")]
+    InvalidField {
+        /// The member's wire name.
+        field: &'static str,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// A member name appears twice in one object (parsers would disagree on which counts).
+    #[error("the member name {name:?} appears more than once in one object")]
+    DuplicateMember {
+        /// The member name, bounded and sanitised.
+        name: String,
+    },
+    /// The `id_token` cannot be decoded.
+    #[error("the ID token cannot be decoded: {0}")]
+    IdToken(#[from] JwtError),
+    /// A discovery document is unusable (wrong issuer, missing or insecure endpoint).
+    #[error("the discovery document is unusable: {reason}")]
+    Discovery {
+        /// What is wrong with it.
+        reason: String,
+    },
+}
+
+/// Text written by the server, made safe to show: at most `max` characters, control
+/// characters replaced, and runs of 24 or more token-like characters masked, so that a
+/// credential echoed in an error description or an HTML page never reaches a log.
+pub(crate) struct Sanitized<'a>(pub(crate) &'a str, pub(crate) usize);
+
+impl fmt::Display for Sanitized<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&sanitize(self.0, self.1))
+    }
+}
+
+pub(crate) fn sanitize(text: &str, max: usize) -> String {
+    const MASK_RUN: usize = 24;
+    fn token_like(c: char) -> bool {
+        c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '~' | '+' | '/' | '=')
+    }
+    let mut out = String::with_capacity(text.len().min(max) + 4);
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        if run.chars().count() >= MASK_RUN {
+            out.push_str("[masked]");
+        } else {
+            out.push_str(run);
+        }
+        run.clear();
+    };
+    for (count, c) in text.chars().enumerate() {
+        if count == max {
+            // A run cut by the bound may be the start of a longer token: mask it unless
+            // it is too short to matter.
+            if token_like(c) && run.len() >= 8 {
+                run.clear();
+                out.push_str("[masked]");
+            }
+            flush(&mut run, &mut out);
+            out.push('…');
+            return out;
+        }
+        if token_like(c) {
+            run.push(c);
+            continue;
+        }
+        flush(&mut run, &mut out);
+        out.push(if c.is_control() { ' ' } else { c });
+    }
+    flush(&mut run, &mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sanitize_masks_token_like_runs_and_bounds_length() {
+        assert_eq!(sanitize("bad token abcdefghijklmnopqrstuvwxyz0123 here", 100), "bad token [masked] here");
+        assert_eq!(sanitize("short words stay", 100), "short words stay");
+        assert_eq!(sanitize("a\nb\u{7}c", 100), "a b c");
+        assert_eq!(sanitize("abcdef", 3), "abc…");
+        // A token cut by the bound is still masked when the cut part is long enough.
+        let long = "x".repeat(100);
+        assert_eq!(sanitize(&long, 50), "[masked]…");
+        let cut = format!("error {}", "y".repeat(20));
+        assert_eq!(sanitize(&cut, 16), "error [masked]…");
+    }
+}

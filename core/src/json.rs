@@ -1,0 +1,350 @@
+//! Strict JSON reading shared by the response parser and the ID-token decoder.
+//!
+//! serde_json does the tokenising; this module adds what the protocol needs on top: the
+//! top level must be an object, a member name may appear only once per object (at any
+//! depth, so that two parsers never disagree on which value counts), and members are kept
+//! as borrowed raw spans until a typed reader looks at them.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
+
+/// One member of a JSON object: its (unescaped) name and its value as raw JSON text.
+pub(crate) type Member<'a> = (Cow<'a, str>, &'a RawValue);
+
+/// Why a body could not be read as one JSON object.
+#[derive(Debug)]
+pub(crate) enum ObjectError {
+    /// Not JSON at all; the parser's position-only message.
+    NotJson(String),
+    /// JSON, but not an object.
+    NotAnObject,
+    /// A member name repeated in one object.
+    Duplicate(String),
+}
+
+/// Reads `bytes` as exactly one JSON object (surrounding whitespace allowed) and returns its
+/// members in order, rejecting duplicate names at the top level. Nested objects are checked
+/// by [`check_value`] when a reader keeps them.
+pub(crate) fn parse_object(bytes: &[u8]) -> Result<Vec<Member<'_>>, ObjectError> {
+    let members = parse_members(bytes)?;
+    if let Some(name) = find_duplicate(members.iter().map(|(k, _)| k.as_ref())) {
+        return Err(ObjectError::Duplicate(name.to_owned()));
+    }
+    Ok(members)
+}
+
+/// Like [`parse_object`] but leaves the duplicate check to the caller, which may need to
+/// look at the members first (rule 18).
+pub(crate) fn parse_members(bytes: &[u8]) -> Result<Vec<Member<'_>>, ObjectError> {
+    match serde_json::from_slice(bytes).map_err(|e| ObjectError::NotJson(position_only(&e)))? {
+        Top::NotObject => Err(ObjectError::NotAnObject),
+        Top::Object(members) => Ok(members),
+    }
+}
+
+/// Checks a raw value kept verbatim: no object inside it may repeat a member name.
+pub(crate) fn check_value(raw: &RawValue) -> Result<(), ObjectError> {
+    let text = raw.get();
+    // Scalars and arrays of scalars without any `{` cannot hold an object.
+    if !text.contains('{') {
+        return Ok(());
+    }
+    let mut de = serde_json::Deserializer::from_str(text);
+    match DupWalk.deserialize(&mut de) {
+        Ok(None) => Ok(()),
+        Ok(Some(name)) => Err(ObjectError::Duplicate(name)),
+        Err(e) => Err(ObjectError::NotJson(position_only(&e))),
+    }
+}
+
+/// serde_json's message for syntax errors names a position, never input text; data errors
+/// could quote input, so they are replaced by a generic message.
+fn position_only(e: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    match e.classify() {
+        Category::Syntax | Category::Eof | Category::Io => e.to_string(),
+        Category::Data => format!("invalid value at line {} column {}", e.line(), e.column()),
+    }
+}
+
+/// The first name that occurs twice, if any.
+pub(crate) fn find_duplicate<'n>(names: impl ExactSizeIterator<Item = &'n str> + Clone) -> Option<&'n str> {
+    let n = names.len();
+    if n <= 24 {
+        let all: Vec<&str> = names.collect();
+        for (i, a) in all.iter().enumerate() {
+            if all[i + 1..].contains(a) {
+                return Some(a);
+            }
+        }
+        None
+    } else {
+        let mut seen = std::collections::HashSet::with_capacity(n);
+        names.into_iter().find(|name| !seen.insert(*name))
+    }
+}
+
+/// `null` counts as absent for every known member.
+pub(crate) fn is_null(raw: &RawValue) -> bool {
+    raw.get() == "null"
+}
+
+/// The value as a string, unescaped (borrowed when it holds no escapes); `None` if the
+/// value is not a string.
+pub(crate) fn as_str(raw: &RawValue) -> Option<Cow<'_, str>> {
+    if !raw.get().starts_with('"') {
+        return None;
+    }
+    serde_json::from_str::<CowStr<'_>>(raw.get()).ok().map(|s| s.0)
+}
+
+/// The value as a boolean; `None` if it is not `true` or `false`.
+pub(crate) fn as_bool(raw: &RawValue) -> Option<bool> {
+    match raw.get() {
+        "true" => Some(true),
+        "false" => Some(false),
+        _ => None,
+    }
+}
+
+/// The value as a JSON number's text; `None` if it is not a number.
+pub(crate) fn as_number_text(raw: &RawValue) -> Option<&str> {
+    let t = raw.get();
+    t.bytes().next().filter(|b| *b == b'-' || b.is_ascii_digit()).map(|_| t)
+}
+
+/// A string or an array of strings, as a list; `None` on any other shape.
+pub(crate) fn as_str_or_str_list(raw: &RawValue) -> Option<Vec<String>> {
+    if let Some(s) = as_str(raw) {
+        return Some(vec![s.into_owned()]);
+    }
+    if raw.get().starts_with('[') {
+        return serde_json::from_str::<Vec<String>>(raw.get()).ok();
+    }
+    None
+}
+
+/// A string that borrows from the input when it can.
+pub(crate) struct CowStr<'a>(pub(crate) Cow<'a, str>);
+
+impl<'de> de::Deserialize<'de> for CowStr<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = CowStr<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(CowStr(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(CowStr(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Ok(CowStr(Cow::Owned(v)))
+            }
+        }
+        deserializer.deserialize_str(V)
+    }
+}
+
+/// The top level of a body: an object's members, or a note that it is something else.
+enum Top<'a> {
+    Object(Vec<Member<'a>>),
+    NotObject,
+}
+
+impl<'de> de::Deserialize<'de> for Top<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Top<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut members = Vec::with_capacity(map.size_hint().unwrap_or(8));
+                while let Some(CowStr(name)) = map.next_key::<CowStr<'de>>()? {
+                    let value: &'de RawValue = map.next_value()?;
+                    members.push((name, value));
+                }
+                Ok(Top::Object(members))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Top::NotObject)
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(Top::NotObject)
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(Top::NotObject)
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(Top::NotObject)
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(Top::NotObject)
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+                Ok(Top::NotObject)
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(Top::NotObject)
+            }
+        }
+        deserializer.deserialize_any(V)
+    }
+}
+
+/// Walks a value and reports the first member name repeated within one object.
+struct DupWalk;
+
+impl<'de> DeserializeSeed<'de> for DupWalk {
+    type Value = Option<String>;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for DupWalk {
+    type Value = Option<String>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut names: Vec<Cow<'de, str>> = Vec::new();
+        let mut found = None;
+        while let Some(CowStr(name)) = map.next_key::<CowStr<'de>>()? {
+            let inner = map.next_value_seed(DupWalk)?;
+            if found.is_none() {
+                if names.contains(&name) {
+                    found = Some(name.clone().into_owned());
+                } else {
+                    found = inner;
+                }
+            }
+            names.push(name);
+        }
+        Ok(found)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut found = None;
+        while let Some(inner) = seq.next_element_seed(DupWalk)? {
+            if found.is_none() {
+                found = inner;
+            }
+        }
+        Ok(found)
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(body: &str) -> Vec<String> {
+        match parse_object(body.as_bytes()) {
+            Ok(m) => m.into_iter().map(|(k, _)| k.into_owned()).collect(),
+            Err(e) => vec![format!("{e:?}")],
+        }
+    }
+
+    #[test]
+    fn reads_members_in_order_and_unescapes_names() {
+        assert_eq!(names(r#" {"b":1, "a\u0062":[2], "c" : {"x":null}} "#), ["b", "ab", "c"]);
+    }
+
+    #[test]
+    fn raw_values_have_no_surrounding_whitespace() {
+        let m = parse_object(br#"{ "a" :  "x"  , "b":  null  }"#).unwrap_or_default();
+        assert_eq!(m[0].1.get(), "\"x\"");
+        assert!(is_null(m[1].1));
+    }
+
+    #[test]
+    fn rejects_duplicates_even_when_escaped_differently() {
+        assert!(matches!(parse_object(br#"{"a":1,"\u0061":2}"#), Err(ObjectError::Duplicate(n)) if n == "a"));
+    }
+
+    #[test]
+    fn finds_nested_duplicates() {
+        let raw: Box<RawValue> =
+            serde_json::from_str(r#"[{"x":{"y":1,"y":2}}]"#).unwrap_or_else(|_| RawValue::NULL.to_owned());
+        assert!(matches!(check_value(&raw), Err(ObjectError::Duplicate(n)) if n == "y"));
+        let ok: Box<RawValue> =
+            serde_json::from_str(r#"{"x":{"y":1},"y":2}"#).unwrap_or_else(|_| RawValue::NULL.to_owned());
+        assert!(check_value(&ok).is_ok());
+    }
+
+    #[test]
+    fn classifies_non_objects_and_non_json() {
+        assert!(matches!(parse_object(b"[1,2]"), Err(ObjectError::NotAnObject)));
+        assert!(matches!(parse_object(b"\"x\""), Err(ObjectError::NotAnObject)));
+        assert!(matches!(parse_object(b"null"), Err(ObjectError::NotAnObject)));
+        assert!(matches!(parse_object(b""), Err(ObjectError::NotJson(_))));
+        assert!(matches!(parse_object(b"{} x"), Err(ObjectError::NotJson(_))));
+        assert!(matches!(parse_object(b"<html>"), Err(ObjectError::NotJson(_))));
+        assert!(matches!(parse_object(b"{\"a\":\"\xff\"}"), Err(ObjectError::NotJson(_))));
+    }
+
+    #[test]
+    fn many_members_use_the_hash_path() {
+        let body: String =
+            format!("{{{}}}", (0..40).map(|i| format!("\"k{i}\":{i}")).collect::<Vec<_>>().join(","));
+        assert_eq!(names(&body).len(), 40);
+        let dup = body.replace("\"k39\"", "\"k3\"");
+        assert!(matches!(parse_object(dup.as_bytes()), Err(ObjectError::Duplicate(n)) if n == "k3"));
+    }
+}
+
+/// An owned raw JSON value kept verbatim, comparable by its text.
+#[derive(Clone, Debug)]
+pub(crate) struct Raw(Box<RawValue>);
+
+impl Raw {
+    pub(crate) fn new(value: &RawValue) -> Self {
+        Self(value.to_owned())
+    }
+}
+
+impl std::ops::Deref for Raw {
+    type Target = RawValue;
+    fn deref(&self) -> &RawValue {
+        &self.0
+    }
+}
+
+impl PartialEq for Raw {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.get() == other.0.get()
+    }
+}
+
+impl serde::Serialize for Raw {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}

@@ -1,0 +1,101 @@
+//! The sans-IO core of [oidc-refresh]: the OAuth 2.0 refresh-token grant (RFC 6749 §6)
+//! with OpenID Connect ID tokens, shaped like ReachFive's `client.refreshTokens()`.
+//!
+//! **What it does.** It builds refresh requests as [`http::Request<Vec<u8>>`], parses
+//! whatever the token endpoint answers into the SDK-shaped [`AuthResult`] (with the decoded
+//! [`IdTokenPayload`]) or an [`Error`] typed by who is at fault, and checks ID tokens
+//! against the client, the issuer and the previous ID token ([`validate`]).
+//!
+//! **What it does not do.** No sockets, no files, no clock, no randomness: time comes in as
+//! a [`UnixTime`] argument and bytes in and out as `http` types. Sending the request is the
+//! job of your HTTP stack, or of the `oidc-refresh-ureq` and `oidc-refresh-hyper`
+//! transports. It never verifies an ID token's signature: the ID tokens it handles come
+//! straight from the token endpoint over TLS, where OIDC Core §3.1.3.7 allows that.
+//!
+//! # Example: one refresh with your own HTTP stack
+//!
+//! ```
+//! use oidc_refresh_core::{
+//!     build_refresh_request, parse_refresh_response, ClientConfig, RefreshParams, RefreshToken,
+//! };
+//!
+//! let client = ClientConfig::new("https://id.example/token", "my-app")?;
+//! let refresh_token = RefreshToken::new("rt-1");
+//!
+//! // 1. Build the request and send it with any HTTP client.
+//! let request = build_refresh_request(&client, &RefreshParams::new(&refresh_token))?;
+//! assert_eq!(request.body().as_slice(), b"grant_type=refresh_token&refresh_token=rt-1&client_id=my-app");
+//!
+//! // 2. Hand back whatever came back, whatever its status.
+//! let response = http::Response::builder()
+//!     .status(200)
+//!     .body(br#"{"access_token":"at-2","token_type":"Bearer","expires_in":3600,"refresh_token":"rt-2"}"#)?;
+//! match parse_refresh_response(&response) {
+//!     Ok(result) => {
+//!         // Store the rotated refresh token *before* using the access token.
+//!         let next = result.refresh_token().unwrap_or(&refresh_token);
+//!         assert_eq!(next.expose_secret(), "rt-2");
+//!         assert_eq!(result.access_token().expose_secret(), "at-2");
+//!     }
+//!     Err(e) if e.is_reauth_required() => { /* invalid_grant: sign the user in again */ }
+//!     Err(mut e) => {
+//!         // Rule 18: a response that rotated the token but is otherwise broken still hands
+//!         // over the new refresh token; store it, the old one is spent.
+//!         if let Some(rotated) = e.take_rotated_refresh_token() { /* store it */ let _ = rotated; }
+//!         return Err(e.into());
+//!     }
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Where things live
+//!
+//! | file | concern |
+//! | --- | --- |
+//! | `config.rs` | [`ClientConfig`], [`ClientAuth`], [`BodyFormat`], the ReachFive profile, URL rules |
+//! | `request.rs` | [`build_refresh_request`]: RFC 6749 §6 request bytes |
+//! | `response.rs` | [`parse_refresh_response`], [`AuthResult`] |
+//! | `jwt.rs` | compact JWS splitting and base64url; never verifies |
+//! | `claims.rs` | [`IdTokenPayload`], [`decode_id_token`] |
+//! | `discovery.rs` | OpenID discovery: the request and the checks on the document |
+//! | `validate.rs` | ID-token checks: OIDC Core §3.1.3.7 and §12.2 |
+//! | `secret.rs` | [`AccessToken`], [`RefreshToken`], [`IdToken`], [`ClientSecret`]: redacted `Debug`, no `Display` |
+//! | `error.rs` | [`Error`] by fault: caller, server refused, server broke the protocol, ID token failed |
+//! | `time.rs` | [`UnixTime`], the only time type |
+//! | `json.rs` | strict JSON reading: one object, no repeated names |
+//!
+//! [oidc-refresh]: https://docs.rs/oidc-refresh
+
+#![forbid(unsafe_code)]
+#![deny(clippy::disallowed_methods, clippy::disallowed_types)]
+
+pub use http;
+
+mod claims;
+mod config;
+pub mod discovery;
+mod error;
+mod json;
+mod jwt;
+mod request;
+mod response;
+mod secret;
+mod time;
+pub mod validate;
+
+pub use claims::{
+    Address, IdTokenPayload, NumericDate, UpdatedAt, decode_id_token, decode_id_token_with_header,
+};
+pub use config::{BodyFormat, ClientAuth, ClientConfig, is_loopback_host, parse_endpoint};
+pub use error::{
+    ConfigError, Error, ErrorDetail, Fault, OAuthError, ProtocolError, ProtocolErrorKind, TransportError,
+    TransportErrorKind,
+};
+pub use jwt::{JwtError, JwtHeader, Segment};
+pub use request::{RefreshParams, build_refresh_request, check_refresh_token, check_scope};
+pub use response::{AuthResult, parse_refresh_response};
+pub use secret::{AccessToken, ClientSecret, IdToken, OtherSecret, RefreshToken};
+pub use time::UnixTime;
+pub use validate::{
+    Continuity, Expectations, IdTokenError, IdTokenErrorKind, validate_auth_result, validate_id_token,
+};

@@ -1,0 +1,396 @@
+//! Building the refresh request (RFC 6749 §6; rules 1–7).
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
+use http::{HeaderValue, Method, Request};
+
+use crate::config::{BodyFormat, ClientAuth, ClientConfig, check_client_secret};
+use crate::error::ConfigError;
+use crate::secret::RefreshToken;
+
+/// The parameters of one refresh: the SDK's `{ refreshToken, scope }`, plus optional extra
+/// parameters (e.g. `resource`, RFC 8707) that can never override the grant's own.
+#[derive(Clone, Debug)]
+pub struct RefreshParams<'a> {
+    refresh_token: &'a RefreshToken,
+    scope: Option<&'a str>,
+    extra: Vec<(&'a str, &'a str)>,
+}
+
+/// Names an extra parameter may not take: they belong to the grant or to client
+/// authentication (rule 2).
+const RESERVED: &[&str] = &["grant_type", "refresh_token", "client_id", "client_secret", "scope"];
+
+impl<'a> RefreshParams<'a> {
+    /// Refresh with `refresh_token`, keeping the scope already granted.
+    #[must_use]
+    pub fn new(refresh_token: &'a RefreshToken) -> Self {
+        Self { refresh_token, scope: None, extra: Vec::new() }
+    }
+
+    /// Asks for `scope` (space-delimited), which must not exceed the scope already granted.
+    #[must_use]
+    pub fn scope(mut self, scope: &'a str) -> Self {
+        self.scope = Some(scope);
+        self
+    }
+
+    /// Adds an extra request parameter. The grant's own names (`grant_type`,
+    /// `refresh_token`, `client_id`, `client_secret`, `scope`) are refused when the request
+    /// is built.
+    #[must_use]
+    pub fn extra_param(mut self, name: &'a str, value: &'a str) -> Self {
+        self.extra.push((name, value));
+        self
+    }
+
+    /// The refresh token to send.
+    #[must_use]
+    pub fn refresh_token(&self) -> &RefreshToken {
+        self.refresh_token
+    }
+
+    /// The requested scope, if any.
+    #[must_use]
+    pub fn requested_scope(&self) -> Option<&str> {
+        self.scope
+    }
+}
+
+/// Checks a scope string: one or more scope-tokens (`%x21 / %x23-5B / %x5D-7E`) separated
+/// by single spaces (RFC 6749 §3.3; rule 5).
+///
+/// ```
+/// use oidc_refresh_core::check_scope;
+/// assert!(check_scope("openid profile offline_access").is_ok());
+/// assert!(check_scope("openid  profile").is_err()); // an empty scope-token
+/// assert!(check_scope("say\"hi\"").is_err());
+/// ```
+///
+/// # Errors
+///
+/// [`ConfigError::InvalidScope`] naming the problem.
+pub fn check_scope(scope: &str) -> Result<(), ConfigError> {
+    if scope.is_empty() {
+        return Err(ConfigError::InvalidScope { reason: "empty" });
+    }
+    for token in scope.split(' ') {
+        if token.is_empty() {
+            return Err(ConfigError::InvalidScope {
+                reason: "empty scope-token (leading, trailing or double space)",
+            });
+        }
+        if !token.bytes().all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b)) {
+            return Err(ConfigError::InvalidScope {
+                reason: "a scope-token may hold only printable ASCII other than '\"' and '\\'",
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Checks a refresh token's syntax: non-empty, `%x20-7E` only (RFC 6749 Appendix A.17;
+/// rule 6). The error never contains the token.
+///
+/// # Errors
+///
+/// [`ConfigError::InvalidRefreshToken`].
+pub fn check_refresh_token(token: &RefreshToken) -> Result<(), ConfigError> {
+    check_refresh_token_str(token.expose_secret())
+}
+
+pub(crate) fn check_refresh_token_str(token: &str) -> Result<(), ConfigError> {
+    if token.is_empty() {
+        return Err(ConfigError::InvalidRefreshToken { reason: "empty" });
+    }
+    if !token.bytes().all(|b| (0x20..=0x7E).contains(&b)) {
+        return Err(ConfigError::InvalidRefreshToken {
+            reason: "holds a character outside printable ASCII (%x20-7E)",
+        });
+    }
+    Ok(())
+}
+
+/// Builds the refresh request: `POST` to the token endpoint, the grant in the body, client
+/// authentication as configured, `Accept: application/json`, and the `Authorization`
+/// header marked sensitive.
+///
+/// The body holds the refresh token (and with `client_secret_post` the client secret):
+/// send it, never log it.
+///
+/// ```
+/// use oidc_refresh_core::{build_refresh_request, ClientConfig, RefreshParams, RefreshToken};
+///
+/// let client = ClientConfig::reachfive("acme.reach5.net", "my-app")?;
+/// let token = RefreshToken::new("rt-1");
+/// let request = build_refresh_request(&client, &RefreshParams::new(&token).scope("openid email"))?;
+/// assert_eq!(request.method(), "POST");
+/// assert_eq!(request.uri(), "https://acme.reach5.net/oauth/token");
+/// assert_eq!(request.headers()["content-type"], "application/json;charset=UTF-8");
+/// assert_eq!(
+///     request.body().as_slice(),
+///     br#"{"client_id":"my-app","grant_type":"refresh_token","refresh_token":"rt-1","scope":"openid email"}"#
+/// );
+/// # Ok::<(), oidc_refresh_core::ConfigError>(())
+/// ```
+///
+/// # Errors
+///
+/// [`ConfigError`] for a refresh token, scope, client secret or extra parameter that is
+/// invalid; nothing is built and nothing should be sent.
+pub fn build_refresh_request(
+    config: &ClientConfig,
+    params: &RefreshParams<'_>,
+) -> Result<Request<Vec<u8>>, ConfigError> {
+    let refresh_token = params.refresh_token.expose_secret();
+    check_refresh_token_str(refresh_token)?;
+    if let Some(scope) = params.scope {
+        check_scope(scope)?;
+    }
+    if let Some(secret) = config.auth().secret() {
+        check_client_secret(secret)?;
+    }
+    for (i, (name, _)) in params.extra.iter().enumerate() {
+        if name.is_empty() {
+            return Err(ConfigError::InvalidParameter { reason: "empty name" });
+        }
+        if RESERVED.contains(name) {
+            return Err(ConfigError::ReservedParameter { name: (*name).to_owned() });
+        }
+        if config.body_format() == BodyFormat::Json && params.extra[..i].iter().any(|(n, _)| n == name) {
+            return Err(ConfigError::InvalidParameter {
+                reason: "a JSON body cannot repeat a parameter name",
+            });
+        }
+    }
+
+    let (id_in_body, secret_in_body) = match config.auth() {
+        ClientAuth::None => (true, None),
+        ClientAuth::ClientSecretPost(s) => (true, Some(s.expose_secret())),
+        ClientAuth::ClientSecretBasic(_) => (false, None),
+    };
+    let client_id = id_in_body.then_some(config.client_id());
+
+    let (body, content_type) = match config.body_format() {
+        BodyFormat::Form => {
+            let mut form = form_urlencoded::Serializer::new(String::with_capacity(64 + refresh_token.len()));
+            form.append_pair("grant_type", "refresh_token");
+            form.append_pair("refresh_token", refresh_token);
+            if let Some(scope) = params.scope {
+                form.append_pair("scope", scope);
+            }
+            if let Some(id) = client_id {
+                form.append_pair("client_id", id);
+            }
+            if let Some(secret) = secret_in_body {
+                form.append_pair("client_secret", secret);
+            }
+            for (name, value) in &params.extra {
+                form.append_pair(name, value);
+            }
+            (form.finish().into_bytes(), "application/x-www-form-urlencoded")
+        }
+        BodyFormat::Json => {
+            // Rule 3: exactly these keys in this order, as ReachFive's SDK test pins them.
+            let mut body = Vec::with_capacity(96 + refresh_token.len());
+            let mut first = true;
+            let mut member = |body: &mut Vec<u8>, name: &str, value: &str| {
+                body.push(if first { b'{' } else { b',' });
+                first = false;
+                json_string(body, name);
+                body.push(b':');
+                json_string(body, value);
+            };
+            if let Some(id) = client_id {
+                member(&mut body, "client_id", id);
+            }
+            if let Some(secret) = secret_in_body {
+                member(&mut body, "client_secret", secret);
+            }
+            member(&mut body, "grant_type", "refresh_token");
+            member(&mut body, "refresh_token", refresh_token);
+            if let Some(scope) = params.scope {
+                member(&mut body, "scope", scope);
+            }
+            for (name, value) in &params.extra {
+                member(&mut body, name, value);
+            }
+            body.push(b'}');
+            (body, "application/json;charset=UTF-8")
+        }
+    };
+
+    let mut builder = Request::builder()
+        .method(Method::POST)
+        .uri(config.token_endpoint().clone())
+        .header(CONTENT_TYPE, HeaderValue::from_static(content_type))
+        .header(ACCEPT, HeaderValue::from_static("application/json"));
+    if let ClientAuth::ClientSecretBasic(secret) = config.auth() {
+        builder =
+            builder.header(AUTHORIZATION, basic_authorization(config.client_id(), secret.expose_secret())?);
+    }
+    builder
+        .body(body)
+        .map_err(|_| ConfigError::InvalidUrl { reason: "the token endpoint cannot be used in a request" })
+}
+
+/// `Basic base64(urlencode(id) ":" urlencode(secret))`, RFC 6749 §2.3.1, marked sensitive.
+fn basic_authorization(client_id: &str, secret: &str) -> Result<HeaderValue, ConfigError> {
+    let mut credentials = String::with_capacity(client_id.len() + secret.len() + 8);
+    credentials.extend(form_urlencoded::byte_serialize(client_id.as_bytes()));
+    credentials.push(':');
+    credentials.extend(form_urlencoded::byte_serialize(secret.as_bytes()));
+    let mut value = String::with_capacity(6 + credentials.len().div_ceil(3) * 4);
+    value.push_str("Basic ");
+    STANDARD.encode_string(credentials.as_bytes(), &mut value);
+    let mut header = HeaderValue::try_from(value)
+        .map_err(|_| ConfigError::InvalidClientSecret { reason: "cannot be sent in a header" })?;
+    header.set_sensitive(true);
+    Ok(header)
+}
+
+fn json_string(out: &mut Vec<u8>, s: &str) {
+    // Writing a &str into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, s);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secret::ClientSecret;
+
+    fn cfg(auth: ClientAuth) -> ClientConfig {
+        match ClientConfig::new("https://id.example/token", "my app") {
+            Ok(c) => c.with_auth(auth),
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    fn body(r: &Request<Vec<u8>>) -> &str {
+        std::str::from_utf8(r.body()).unwrap_or("<not utf-8>")
+    }
+
+    #[test]
+    fn form_body_public_client_escapes_everything() {
+        let rt = RefreshToken::new("a+b/c=d&e f~");
+        let r = build_refresh_request(
+            &cfg(ClientAuth::None),
+            &RefreshParams::new(&rt).scope("openid offline_access"),
+        );
+        let r = r.unwrap_or_default();
+        assert_eq!(
+            body(&r),
+            "grant_type=refresh_token&refresh_token=a%2Bb%2Fc%3Dd%26e+f%7E&scope=openid+offline_access&client_id=my+app"
+        );
+        assert_eq!(r.headers()[CONTENT_TYPE], "application/x-www-form-urlencoded");
+        assert_eq!(r.headers()[ACCEPT], "application/json");
+        assert!(r.headers().get(AUTHORIZATION).is_none());
+        assert_eq!(r.method(), Method::POST);
+        assert_eq!(r.uri().query(), None);
+    }
+
+    #[test]
+    fn basic_auth_encodes_before_base64() {
+        let secret = ClientSecret::new("% : + ~*'()x");
+        let rt = RefreshToken::new("rt");
+        let r = build_refresh_request(&cfg(ClientAuth::ClientSecretBasic(secret)), &RefreshParams::new(&rt))
+            .unwrap_or_default();
+        let h = &r.headers()[AUTHORIZATION];
+        assert!(h.is_sensitive());
+        let b64 = h.to_str().unwrap_or_default().trim_start_matches("Basic ");
+        let decoded = String::from_utf8(STANDARD.decode(b64).unwrap_or_default()).unwrap_or_default();
+        assert_eq!(decoded, "my+app:%25+%3A+%2B+%7E*%27%28%29x");
+        // client_id is not repeated in the body with Basic.
+        assert_eq!(body(&r), "grant_type=refresh_token&refresh_token=rt");
+        assert!(!format!("{r:?}").contains(b64));
+    }
+
+    #[test]
+    fn post_auth_puts_id_and_secret_in_the_body() {
+        let rt = RefreshToken::new("rt");
+        let r = build_refresh_request(
+            &cfg(ClientAuth::ClientSecretPost(ClientSecret::new("s&s"))),
+            &RefreshParams::new(&rt),
+        );
+        assert_eq!(
+            body(&r.unwrap_or_default()),
+            "grant_type=refresh_token&refresh_token=rt&client_id=my+app&client_secret=s%26s"
+        );
+    }
+
+    #[test]
+    fn json_body_is_byte_exact_and_escapes() {
+        let c = cfg(ClientAuth::None).with_body_format(BodyFormat::Json);
+        let rt = RefreshToken::new("r\"t\\");
+        let r = build_refresh_request(&c, &RefreshParams::new(&rt)).unwrap_or_default();
+        assert_eq!(
+            body(&r),
+            r#"{"client_id":"my app","grant_type":"refresh_token","refresh_token":"r\"t\\"}"#
+        );
+        assert_eq!(r.headers()[CONTENT_TYPE], "application/json;charset=UTF-8");
+    }
+
+    #[test]
+    fn extras_cannot_override_the_grant() {
+        let rt = RefreshToken::new("rt");
+        for name in ["grant_type", "refresh_token", "client_id", "client_secret", "scope"] {
+            let e = build_refresh_request(
+                &cfg(ClientAuth::None),
+                &RefreshParams::new(&rt).extra_param(name, "x"),
+            );
+            assert_eq!(e.err(), Some(ConfigError::ReservedParameter { name: name.into() }));
+        }
+        let ok = build_refresh_request(
+            &cfg(ClientAuth::None),
+            &RefreshParams::new(&rt)
+                .extra_param("resource", "https://api/")
+                .extra_param("resource", "https://b/"),
+        );
+        assert!(
+            body(&ok.unwrap_or_default())
+                .ends_with("&resource=https%3A%2F%2Fapi%2F&resource=https%3A%2F%2Fb%2F")
+        );
+        let json = cfg(ClientAuth::None).with_body_format(BodyFormat::Json);
+        assert!(
+            build_refresh_request(
+                &json,
+                &RefreshParams::new(&rt).extra_param("a", "1").extra_param("a", "2")
+            )
+            .is_err()
+        );
+        assert!(build_refresh_request(&json, &RefreshParams::new(&rt).extra_param("", "1")).is_err());
+    }
+
+    #[test]
+    fn local_validation_never_sends_bad_input() {
+        let c = cfg(ClientAuth::None);
+        for bad in ["", "secretTAB\there", "secretNL\n", "secreté"] {
+            let rt = RefreshToken::new(bad);
+            let e = build_refresh_request(&c, &RefreshParams::new(&rt));
+            assert!(matches!(e, Err(ConfigError::InvalidRefreshToken { .. })), "{bad:?}");
+            assert!(
+                !format!("{e:?} {}", e.as_ref().err().map(ToString::to_string).unwrap_or_default())
+                    .contains("secret")
+            );
+        }
+        let rt = RefreshToken::new("ok");
+        for bad in ["", " a", "a ", "a  b", "a\"b", "a\\b", "a\tb", "é"] {
+            assert!(
+                matches!(
+                    build_refresh_request(&c, &RefreshParams::new(&rt).scope(bad)),
+                    Err(ConfigError::InvalidScope { .. })
+                ),
+                "{bad:?}"
+            );
+        }
+        for ok in ["a", "!#[]~", "openid https://api.example/read"] {
+            assert!(build_refresh_request(&c, &RefreshParams::new(&rt).scope(ok)).is_ok(), "{ok:?}");
+        }
+        let with_bad_secret = cfg(ClientAuth::ClientSecretBasic(ClientSecret::new("a\nb")));
+        assert!(matches!(
+            build_refresh_request(&with_bad_secret, &RefreshParams::new(&rt)),
+            Err(ConfigError::InvalidClientSecret { .. })
+        ));
+    }
+}

@@ -1,0 +1,108 @@
+//! Argument parsing, exit codes and the one-line error rule shared by every command.
+
+use std::io::{self, Read, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use oidc_refresh::{Error, Fault};
+
+mod decode;
+mod parse;
+
+/// Keep OAuth 2.0 / OpenID Connect sessions alive with the refresh-token grant.
+#[derive(Debug, Parser)]
+#[command(name = "oidc-refresh", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Parse a token response body into ReachFive's AuthResult JSON.
+    Parse(parse::Args),
+    /// Decode an ID token's payload (no signature or claim check) into IdTokenPayload JSON.
+    DecodeIdToken(decode::Args),
+}
+
+/// The contract's exit codes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Exit {
+    Usage = 2,
+    Refused = 3,
+    Protocol = 4,
+    Transport = 5,
+    IdToken = 6,
+}
+
+/// A failure: the exit code and the one line for stderr.
+#[derive(Debug)]
+pub(crate) struct Failure {
+    pub(crate) exit: Exit,
+    pub(crate) message: String,
+}
+
+impl Failure {
+    pub(crate) fn usage(message: impl Into<String>) -> Self {
+        Self { exit: Exit::Usage, message: message.into() }
+    }
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        let exit = match e.fault() {
+            Fault::Caller => Exit::Usage,
+            Fault::ServerRefused => Exit::Refused,
+            Fault::ServerProtocol => Exit::Protocol,
+            Fault::Transport => Exit::Transport,
+            Fault::IdToken => Exit::IdToken,
+            _ => Exit::Protocol,
+        };
+        Self { exit, message: e.to_string() }
+    }
+}
+
+pub(crate) fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Parse(args) => parse::run(args),
+        Command::DecodeIdToken(args) => decode::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            // One line, whatever the message holds.
+            let line: String = f.message.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+            let _ = writeln!(io::stderr().lock(), "oidc-refresh: {line}");
+            ExitCode::from(f.exit as u8)
+        }
+    }
+}
+
+/// Reads `FILE`, or standard input for `-` or no argument.
+pub(crate) fn read_input(path: Option<&Path>) -> Result<Vec<u8>, Failure> {
+    let mut buf = Vec::new();
+    match path {
+        None => io::stdin().lock().read_to_end(&mut buf).map(|_| buf),
+        Some(p) if p == Path::new("-") => io::stdin().lock().read_to_end(&mut buf).map(|_| buf),
+        Some(p) => std::fs::read(p),
+    }
+    .map_err(|e| {
+        Failure::usage(format!(
+            "cannot read {}: {e}",
+            path.map_or("standard input".into(), |p| p.display().to_string())
+        ))
+    })
+}
+
+/// Prints one JSON document and a newline on stdout.
+pub(crate) fn print_json<T: serde::Serialize + ?Sized>(value: &T) -> Result<(), Failure> {
+    let mut out =
+        serde_json::to_vec_pretty(value).map_err(|e| Failure::usage(format!("cannot serialise: {e}")))?;
+    out.push(b'\n');
+    io::stdout()
+        .lock()
+        .write_all(&out)
+        .map_err(|e| Failure::usage(format!("cannot write to standard output: {e}")))
+}
