@@ -1,6 +1,7 @@
 //! [`ClientConfig`]: where to send refresh requests, as whom, and in which body format.
 
 use std::fmt;
+use std::time::Duration;
 
 use http::Uri;
 
@@ -69,6 +70,7 @@ pub struct ClientConfig {
     auth: ClientAuth,
     body_format: BodyFormat,
     issuer: Option<String>,
+    leeway: Duration,
 }
 
 impl ClientConfig {
@@ -90,6 +92,7 @@ impl ClientConfig {
             auth: ClientAuth::None,
             body_format: BodyFormat::Form,
             issuer: None,
+            leeway: Duration::from_secs(60),
         })
     }
 
@@ -132,6 +135,21 @@ impl ClientConfig {
         self
     }
 
+    /// Sets the tolerance for ID-token `exp` and `iat` against the caller's clock
+    /// (default 60 s). Clock skew for the access token's lifetime is a separate setting of
+    /// the session.
+    #[must_use]
+    pub fn with_leeway(mut self, leeway: Duration) -> Self {
+        self.leeway = leeway;
+        self
+    }
+
+    /// The ID-token leeway.
+    #[must_use]
+    pub fn leeway(&self) -> Duration {
+        self.leeway
+    }
+
     /// The token endpoint.
     #[must_use]
     pub fn token_endpoint(&self) -> &Uri {
@@ -158,11 +176,11 @@ impl ClientConfig {
         self.issuer.as_deref()
     }
 
-    /// What ID tokens are checked against: this client id, the configured issuer, and the
-    /// default leeway.
+    /// What ID tokens are checked against: this client id, the configured issuer and the
+    /// leeway.
     #[must_use]
     pub fn expectations(&self) -> Expectations {
-        Expectations { issuer: self.issuer.clone(), ..Expectations::new(self.client_id.clone()) }
+        Expectations { client_id: self.client_id.clone(), issuer: self.issuer.clone(), leeway: self.leeway }
     }
 }
 
@@ -174,6 +192,7 @@ impl fmt::Debug for ClientConfig {
             .field("auth", &self.auth)
             .field("body_format", &self.body_format)
             .field("issuer", &self.issuer)
+            .field("leeway", &self.leeway)
             .finish()
     }
 }

@@ -97,5 +97,6 @@ pub use response::{AuthResult, parse_refresh_response};
 pub use secret::{AccessToken, ClientSecret, IdToken, OtherSecret, RefreshToken};
 pub use time::UnixTime;
 pub use validate::{
-    Continuity, Expectations, IdTokenError, IdTokenErrorKind, validate_auth_result, validate_id_token,
+    Continuity, Expectations, IdTokenError, IdTokenErrorKind, check_refresh_response, validate_auth_result,
+    validate_id_token,
 };

@@ -7,10 +7,13 @@
 use std::fmt;
 use std::time::Duration;
 
+use http::Response;
+
 use crate::claims::IdTokenPayload;
+use crate::config::ClientConfig;
 use crate::error::Error;
 use crate::jwt::JwtHeader;
-use crate::response::AuthResult;
+use crate::response::{AuthResult, parse_refresh_response};
 use crate::secret::RefreshToken;
 use crate::time::UnixTime;
 
@@ -289,4 +292,35 @@ pub fn validate_auth_result(
             Err(IdTokenError { kind, rotated_refresh_token }.into())
         }
     }
+}
+
+/// The whole receiving half of one refresh: [`parse_refresh_response`], then
+/// [`validate_auth_result`] against `client` (its id, issuer and leeway) and the previous
+/// ID token's claims, at `now`.
+///
+/// This is what the transports call; with your own HTTP stack, call it with the response
+/// and the time you read when the response arrived.
+///
+/// ```
+/// use oidc_refresh_core::{check_refresh_response, http, ClientConfig, Continuity, UnixTime};
+///
+/// let client = ClientConfig::new("https://id.example/token", "app")?;
+/// let response = http::Response::new(r#"{"access_token":"at","token_type":"Bearer"}"#);
+/// let (result, continuity) = check_refresh_response(&client, &response, None, UnixTime::from_secs(0))?;
+/// assert_eq!(continuity, Continuity::NoIdToken);
+/// assert_eq!(result.access_token().expose_secret(), "at");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+///
+/// The errors of [`parse_refresh_response`] and [`validate_auth_result`].
+pub fn check_refresh_response<B: AsRef<[u8]>>(
+    client: &ClientConfig,
+    response: &Response<B>,
+    previous: Option<&IdTokenPayload>,
+    now: UnixTime,
+) -> Result<(AuthResult, Continuity), Error> {
+    let result = parse_refresh_response(response)?;
+    validate_auth_result(result, &client.expectations(), previous, now)
 }
