@@ -105,6 +105,17 @@ impl Error {
         }
     }
 
+    /// The `Retry-After` header of the response this error came from, in seconds, when it
+    /// was sent as a number (rule 26).
+    #[must_use]
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            Error::Server(e) => e.retry_after_secs(),
+            Error::Protocol(e) => e.retry_after_secs(),
+            _ => None,
+        }
+    }
+
     /// The HTTP status of the response this error came from, if any.
     #[must_use]
     pub fn status(&self) -> Option<StatusCode> {
@@ -415,12 +426,20 @@ pub struct ProtocolError {
     pub(crate) status: Option<StatusCode>,
     pub(crate) content_type: Option<String>,
     pub(crate) excerpt: Option<String>,
+    pub(crate) retry_after: Option<String>,
     pub(crate) rotated_refresh_token: Option<RefreshToken>,
 }
 
 impl ProtocolError {
     pub(crate) fn new(kind: ProtocolErrorKind) -> Self {
-        Self { kind, status: None, content_type: None, excerpt: None, rotated_refresh_token: None }
+        Self {
+            kind,
+            status: None,
+            content_type: None,
+            excerpt: None,
+            retry_after: None,
+            rotated_refresh_token: None,
+        }
     }
 
     /// What is wrong.
@@ -442,6 +461,16 @@ impl ProtocolError {
     #[must_use]
     pub fn excerpt(&self) -> Option<&str> {
         self.excerpt.as_deref()
+    }
+    /// The `Retry-After` response header, as sent (an HTML 429 or 503 from a proxy).
+    #[must_use]
+    pub fn retry_after(&self) -> Option<&str> {
+        self.retry_after.as_deref()
+    }
+    /// `Retry-After` when it is a number of seconds.
+    #[must_use]
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        self.retry_after.as_deref().and_then(|v| v.trim().parse().ok())
     }
     /// The rotated refresh token of rule 18, if the response carried a well-formed one.
     #[must_use]

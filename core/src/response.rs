@@ -272,6 +272,7 @@ pub fn parse_refresh_response<B: AsRef<[u8]>>(response: &Response<B>) -> Result<
         let mut e = ProtocolError::new(kind);
         e.status = Some(status);
         e.content_type = header_text(headers, CONTENT_TYPE, 64);
+        e.retry_after = header_text(headers, RETRY_AFTER, 64);
         e.into()
     };
 
@@ -281,6 +282,7 @@ pub fn parse_refresh_response<B: AsRef<[u8]>>(response: &Response<B>) -> Result<
             let mut e = ProtocolError::new(ProtocolErrorKind::NotJson { detail });
             e.status = Some(status);
             e.content_type = header_text(headers, CONTENT_TYPE, 64);
+            e.retry_after = header_text(headers, RETRY_AFTER, 64);
             e.excerpt = excerpt(body);
             return Err(e.into());
         }
@@ -325,6 +327,7 @@ pub fn parse_refresh_response<B: AsRef<[u8]>>(response: &Response<B>) -> Result<
         let mut e = ProtocolError::new(kind);
         e.status = Some(status);
         e.content_type = header_text(headers, CONTENT_TYPE, 64);
+        e.retry_after = header_text(headers, RETRY_AFTER, 64);
         e.rotated_refresh_token = rotated.as_deref().map(RefreshToken::from);
         e.into()
     };
