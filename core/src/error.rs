@@ -313,9 +313,9 @@ pub enum ConfigError {
 
 /// An OAuth 2.0 error response (RFC 6749 §5.2), with ReachFive's extra members.
 ///
-/// `Display` shows the code, the status and a bounded, sanitised description: token-like
-/// runs in server-written text are masked, in case a server echoes a credential.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// `Display` and `Debug` show server-written text bounded and sanitised: token-like runs are
+/// masked, in case a server echoes a credential. The accessors return it as sent.
+#[derive(Clone, PartialEq, Eq)]
 pub struct OAuthError {
     pub(crate) status: StatusCode,
     pub(crate) code: String,
@@ -404,8 +404,38 @@ impl fmt::Display for OAuthError {
 
 impl std::error::Error for OAuthError {}
 
-/// One entry of ReachFive's `error_details`: `{field, message, code}`.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// `Option<String>` of server-written text, shown sanitised.
+struct MaskedOpt<'a>(&'a Option<String>);
+
+impl fmt::Debug for MaskedOpt<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(text) => write!(f, "Some({:?})", sanitize(text, 200)),
+            None => f.write_str("None"),
+        }
+    }
+}
+
+impl fmt::Debug for OAuthError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OAuthError")
+            .field("status", &self.status)
+            .field("code", &sanitize(&self.code, 64))
+            .field("description", &MaskedOpt(&self.description))
+            .field("uri", &MaskedOpt(&self.uri))
+            .field("www_authenticate", &MaskedOpt(&self.www_authenticate))
+            .field("retry_after", &MaskedOpt(&self.retry_after))
+            .field("user_msg", &MaskedOpt(&self.user_msg))
+            .field("message_key", &MaskedOpt(&self.message_key))
+            .field("details", &self.details)
+            .field("error_id", &MaskedOpt(&self.error_id))
+            .finish()
+    }
+}
+
+/// One entry of ReachFive's `error_details`: `{field, message, code}`. `Debug` masks
+/// token-like runs, as for [`OAuthError`].
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct ErrorDetail {
     /// The field the problem is about.
     pub field: Option<String>,
@@ -413,6 +443,16 @@ pub struct ErrorDetail {
     pub message: Option<String>,
     /// `missing` or `invalid` in ReachFive's API.
     pub code: Option<String>,
+}
+
+impl fmt::Debug for ErrorDetail {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ErrorDetail")
+            .field("field", &MaskedOpt(&self.field))
+            .field("message", &MaskedOpt(&self.message))
+            .field("code", &MaskedOpt(&self.code))
+            .finish()
+    }
 }
 
 /// The server's response does not follow the protocol.

@@ -48,8 +48,9 @@ pub(crate) fn parse_members(bytes: &[u8]) -> Result<Vec<Member<'_>>, ObjectError
 /// Checks a raw value kept verbatim: no object inside it may repeat a member name.
 pub(crate) fn check_value(raw: &RawValue) -> Result<(), ObjectError> {
     let text = raw.get();
-    // Scalars and arrays of scalars without any `{` cannot hold an object.
-    if !text.contains('{') {
+    // Scalars cannot hold an object or nest; anything with a bracket is walked, which also
+    // bounds its depth (serde_json's recursion limit), arrays of arrays included.
+    if !text.contains(['{', '[']) {
         return Ok(());
     }
     let mut de = serde_json::Deserializer::from_str(text);
