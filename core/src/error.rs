@@ -58,6 +58,21 @@ pub enum Fault {
     Transport,
 }
 
+impl Fault {
+    /// A stable name for logs and metrics: `caller`, `server_refused`, `server_protocol`,
+    /// `id_token` or `transport`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Fault::Caller => "caller",
+            Fault::ServerRefused => "server_refused",
+            Fault::ServerProtocol => "server_protocol",
+            Fault::IdToken => "id_token",
+            Fault::Transport => "transport",
+        }
+    }
+}
+
 impl Error {
     /// Who is at fault.
     #[must_use]
@@ -302,6 +317,13 @@ pub enum ConfigError {
     ReservedParameter {
         /// The parameter name.
         name: String,
+    },
+    /// An extra trusted root certificate given to a transport is not a usable DER X.509
+    /// certificate.
+    #[error("extra root certificate #{index} is not a usable DER X.509 certificate")]
+    InvalidRootCertificate {
+        /// Its position among the extra roots, counting from 1.
+        index: usize,
     },
     /// An extra request parameter name is empty or repeated.
     #[error("invalid extra parameter: {reason}")]

@@ -1,6 +1,480 @@
-//! The ureq transport of oidc-refresh (work in progress): executes the requests that
-//! [`oidc_refresh_core`] builds.
+//! The blocking transport of [oidc-refresh]: sends the requests that the sans-IO
+//! [`oidc_refresh_core`] builds, with [ureq], and hands the responses back to the core.
+//!
+//! **What it does.** [`Transport::refresh_tokens`] is the Rust form of ReachFive's
+//! `client.refreshTokens({ refreshToken, scope })`: the core builds the request, this crate
+//! sends it once, and the core parses and validates the answer. [`Transport::discover`]
+//! reads an issuer's OpenID discovery document and yields a configured client. Every
+//! exchange, through one reusable, cheaply cloned [`Transport`]:
+//!
+//! - uses TLS with rustls and Mozilla's root certificates (webpki-roots), plus any extra
+//!   roots you trust ([`Options::add_root_certificate_der`], for a corporate CA); no
+//!   OpenSSL, no native-tls;
+//! - sends plain `http` only to a loopback host (`127.0.0.0/8`, `[::1]`, `localhost`);
+//! - never follows a redirect: any 3xx, with or without `Location`, is
+//!   [`TransportErrorKind::Redirect`];
+//! - caps the response body ([`Options::max_body`], default 1 MiB; a body of exactly the cap
+//!   passes), counted after transfer decoding; no content encoding is asked for;
+//! - has one deadline for the whole exchange, connect, send and receive
+//!   ([`Options::timeout`], default 30 s), and a connect timeout (default 10 s);
+//! - goes through the proxy named by `ALL_PROXY`, `HTTPS_PROXY` or `HTTP_PROXY` (honouring
+//!   `NO_PROXY`) unless [`Options::proxy_from_env`] turns that off; a loopback host is always
+//!   reached directly, so plain http never leaves the machine;
+//! - emits `tracing` events with target `oidc_refresh`: the endpoint's host, the outcome
+//!   class, whether the refresh token rotated; never a token, a secret or a body.
+//!
+//! **What it does not do.** It never retries: a refresh token may be single-use, so whether
+//! to send it again is the caller's decision ([`Error::is_retryable`] helps). It builds,
+//! parses and validates nothing itself: that is the core's job, identical for every
+//! transport. It stores no tokens and verifies no ID-token signatures (ID tokens come straight
+//! from the token endpoint over TLS, where OIDC Core §3.1.3.7 allows that).
+//!
+//! Errors are [`oidc_refresh_core::Error`], so [`Error::fault`],
+//! [`Error::is_reauth_required`] and [`Error::is_retryable`] work the same whichever
+//! transport produced them; network failures are [`Error::Transport`] with a
+//! [`TransportErrorKind`].
+//!
+//! # Example
+//!
+//! ```no_run
+//! use std::time::Duration;
+//!
+//! use oidc_refresh_ureq::core::{RefreshParams, RefreshToken};
+//! use oidc_refresh_ureq::{Options, Transport};
+//!
+//! let transport = Transport::new(Options::default().timeout(Duration::from_secs(10)))?;
+//! let client = transport.discover("https://id.example")?.client("my-app")?;
+//! let refresh_token = RefreshToken::new("rt-1");
+//!
+//! match transport.refresh_tokens(&client, &RefreshParams::new(&refresh_token).scope("openid")) {
+//!     Ok(result) => {
+//!         // Store the rotated refresh token *before* using the access token.
+//!         let next = result.refresh_token().unwrap_or(&refresh_token);
+//!         let _ = (next, result.access_token());
+//!     }
+//!     Err(e) if e.is_reauth_required() => { /* invalid_grant: sign the user in again */ }
+//!     Err(e) if e.is_retryable() => { /* later, with the same refresh token */ }
+//!     Err(mut e) => {
+//!         // A response that rotated the token but is otherwise unusable still hands the new
+//!         // refresh token over: store it, the old one is spent.
+//!         if let Some(rotated) = e.take_rotated_refresh_token() {
+//!             let _ = rotated;
+//!         }
+//!         return Err(e.into());
+//!     }
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! [oidc-refresh]: https://docs.rs/oidc-refresh
+//! [ureq]: https://docs.rs/ureq
 
 #![forbid(unsafe_code)]
 
+use std::fmt;
+use std::io;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
 pub use oidc_refresh_core as core;
+
+use oidc_refresh_core::discovery::{ProviderMetadata, build_discovery_request, parse_discovery_response};
+use oidc_refresh_core::http::{Request, Response};
+use oidc_refresh_core::{
+    AuthResult, ClientConfig, ConfigError, Continuity, Error, IdTokenPayload, RefreshParams, TransportError,
+    TransportErrorKind, UnixTime, build_refresh_request, check_refresh_response, is_loopback_host,
+    parse_endpoint,
+};
+use ureq::tls::{Certificate, RootCerts, TlsConfig, TlsProvider};
+
+/// The `tracing` target of every event this crate emits.
+const TARGET: &str = "oidc_refresh";
+
+/// The `User-Agent` of every request.
+const USER_AGENT: &str = concat!("oidc-refresh/", env!("CARGO_PKG_VERSION"), " (ureq)");
+
+/// How a [`Transport`] sends requests: deadlines, the body cap, trusted roots, proxies.
+///
+/// ```
+/// use std::time::Duration;
+/// use oidc_refresh_ureq::Options;
+///
+/// let options = Options::default().timeout(Duration::from_secs(5)).max_body(64 * 1024);
+/// assert_eq!(options.get_timeout(), Duration::from_secs(5));
+/// assert_eq!(options.get_connect_timeout(), Duration::from_secs(10));
+/// assert_eq!(options.get_max_body(), 65_536);
+/// assert!(options.get_proxy_from_env());
+/// ```
+#[non_exhaustive]
+#[derive(Clone)]
+pub struct Options {
+    timeout: Duration,
+    connect_timeout: Duration,
+    max_body: u64,
+    extra_roots: Vec<Vec<u8>>,
+    proxy_from_env: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            timeout: Self::DEFAULT_TIMEOUT,
+            connect_timeout: Self::DEFAULT_CONNECT_TIMEOUT,
+            max_body: Self::DEFAULT_MAX_BODY,
+            extra_roots: Vec::new(),
+            proxy_from_env: true,
+        }
+    }
+}
+
+impl Options {
+    /// The default deadline of one exchange: 30 s.
+    pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+    /// The default connect timeout: 10 s.
+    pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+    /// The default cap on a response body: 1 MiB.
+    pub const DEFAULT_MAX_BODY: u64 = 1_048_576;
+
+    /// Sets the one deadline of each exchange as a whole: connecting (DNS, TCP, TLS),
+    /// sending, and receiving headers and body. It is not reset by each byte received.
+    #[must_use]
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Sets the connect timeout (DNS, TCP, proxy and TLS handshakes), within the deadline.
+    #[must_use]
+    pub fn connect_timeout(mut self, connect_timeout: Duration) -> Self {
+        self.connect_timeout = connect_timeout;
+        self
+    }
+
+    /// Sets the cap on a response body in bytes, counted after transfer decoding: a body of
+    /// exactly `max_body` bytes passes, one more is [`TransportErrorKind::BodyTooLarge`].
+    #[must_use]
+    pub fn max_body(mut self, max_body: u64) -> Self {
+        self.max_body = max_body;
+        self
+    }
+
+    /// Trusts one more root certificate (DER-encoded X.509) beside Mozilla's roots, e.g.
+    /// a corporate CA. [`Transport::new`] refuses a certificate it cannot parse.
+    #[must_use]
+    pub fn add_root_certificate_der(mut self, der: Vec<u8>) -> Self {
+        self.extra_roots.push(der);
+        self
+    }
+
+    /// Whether to use the proxy named by the environment (`ALL_PROXY`, `HTTPS_PROXY`,
+    /// `HTTP_PROXY`, and their lower-case forms, honouring `NO_PROXY`), read when the
+    /// [`Transport`] is built. On by default. Loopback hosts are always reached directly.
+    #[must_use]
+    pub fn proxy_from_env(mut self, enabled: bool) -> Self {
+        self.proxy_from_env = enabled;
+        self
+    }
+
+    /// The deadline of one exchange.
+    #[must_use]
+    pub fn get_timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// The connect timeout.
+    #[must_use]
+    pub fn get_connect_timeout(&self) -> Duration {
+        self.connect_timeout
+    }
+
+    /// The cap on a response body, in bytes.
+    #[must_use]
+    pub fn get_max_body(&self) -> u64 {
+        self.max_body
+    }
+
+    /// The extra trusted root certificates, DER-encoded.
+    #[must_use]
+    pub fn root_certificates_der(&self) -> &[Vec<u8>] {
+        &self.extra_roots
+    }
+
+    /// Whether the proxy named by the environment is used.
+    #[must_use]
+    pub fn get_proxy_from_env(&self) -> bool {
+        self.proxy_from_env
+    }
+}
+
+impl fmt::Debug for Options {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Options")
+            .field("timeout", &self.timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("max_body", &self.max_body)
+            .field("extra_root_certificates", &self.extra_roots.len())
+            .field("proxy_from_env", &self.proxy_from_env)
+            .finish()
+    }
+}
+
+/// A reusable blocking HTTP client for token and discovery endpoints.
+///
+/// Cloning is cheap and clones share the connection pool. Its `Debug` shows the options and
+/// the proxy's host, never proxy credentials.
+#[derive(Clone)]
+pub struct Transport {
+    agent: ureq::Agent,
+    options: Options,
+}
+
+impl fmt::Debug for Transport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let proxy = self.agent.config().proxy().map(|p| format!("{}:{}", p.host(), p.port()));
+        f.debug_struct("Transport").field("options", &self.options).field("proxy", &proxy).finish()
+    }
+}
+
+impl Transport {
+    /// A transport with `options`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] with [`ConfigError::InvalidRootCertificate`] when an extra root
+    /// certificate is not a parsable DER X.509 certificate (nothing is sent).
+    pub fn new(options: Options) -> Result<Self, Error> {
+        if options.extra_roots.is_empty() {
+            return Ok(Self::build(options, RootCerts::WebPki));
+        }
+        let mut check = rustls::RootCertStore::empty();
+        for (i, der) in options.extra_roots.iter().enumerate() {
+            check
+                .add(rustls::pki_types::CertificateDer::from(der.as_slice()))
+                .map_err(|_| ConfigError::InvalidRootCertificate { index: i + 1 })?;
+        }
+        let mozilla = webpki_root_certs::TLS_SERVER_ROOT_CERTS.iter().map(|c| Certificate::from_der(c));
+        let extra = options.extra_roots.iter().map(|der| Certificate::from_der(der).to_owned());
+        let roots = RootCerts::Specific(Arc::new(mozilla.chain(extra).collect()));
+        Ok(Self::build(options, roots))
+    }
+
+    fn build(options: Options, roots: RootCerts) -> Self {
+        let tls = TlsConfig::builder().provider(TlsProvider::Rustls).root_certs(roots).build();
+        let proxy = if options.proxy_from_env { ureq::Proxy::try_from_env() } else { None };
+        let config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .timeout_global(Some(options.timeout))
+            .timeout_connect(Some(options.connect_timeout))
+            .tls_config(tls)
+            .proxy(proxy)
+            .user_agent(USER_AGENT)
+            .accept_encoding(ureq::config::AutoHeaderValue::None)
+            .build();
+        Self { agent: ureq::Agent::new_with_config(config), options }
+    }
+
+    /// The options this transport was built with.
+    #[must_use]
+    pub fn options(&self) -> &Options {
+        &self.options
+    }
+
+    /// Sends one request and returns the response, whatever its status but 3xx, with the
+    /// body read in full. Sends nothing for plain `http` to a host that is not loopback.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] with [`ConfigError::InsecureUrl`](oidc_refresh_core::ConfigError::InsecureUrl)
+    /// or `InvalidUrl` for a URL that [`parse_endpoint`] refuses; [`Error::Transport`] with
+    /// [`TransportErrorKind::Connect`], `Timeout` (the deadline passed), `Tls`, `Redirect`
+    /// (any 3xx), `BodyTooLarge`, `Interrupted` (the connection broke mid-exchange) or `Other`.
+    pub fn execute(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, Error> {
+        parse_endpoint(&request.uri().to_string())?;
+        let host = request.uri().host().unwrap_or_default().to_owned();
+        tracing::debug!(target: TARGET, host = %host, method = %request.method(), "HTTP exchange starts");
+        let started = Instant::now();
+        let outcome = self.exchange(request);
+        let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        match &outcome {
+            Ok(r) => tracing::debug!(target: TARGET, host = %host, status = r.status().as_u16(),
+                body_bytes = r.body().len(), elapsed_ms, "HTTP exchange done"),
+            Err(e) => {
+                tracing::debug!(target: TARGET, host = %host, error = %e, elapsed_ms, "HTTP exchange failed")
+            }
+        }
+        outcome
+    }
+
+    fn exchange(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, Error> {
+        let (mut parts, body) = request.into_parts();
+        // A request-level ureq configuration riding in the extensions could lift the policy.
+        parts.extensions.clear();
+        let loopback = parts.uri.host().is_some_and(is_loopback_host);
+        let response = if body.is_empty() {
+            self.run(Request::from_parts(parts, ()), loopback)
+        } else {
+            self.run(Request::from_parts(parts, body), loopback)
+        }
+        .map_err(transport_error)?;
+        let status = response.status();
+        if status.is_redirection() {
+            let location = if response.headers().contains_key("location") { "with" } else { "without" };
+            return Err(TransportError::new(
+                TransportErrorKind::Redirect,
+                format!("HTTP {} {location} Location; redirects are never followed", status.as_u16()),
+            )
+            .into());
+        }
+        let (parts, body) = response.into_parts();
+        let body =
+            body.into_with_config().limit(self.options.max_body).read_to_vec().map_err(transport_error)?;
+        Ok(Response::from_parts(parts, body))
+    }
+
+    /// Runs one request; a loopback host is always reached directly, never through a proxy:
+    /// plain http is allowed there only because it never leaves the machine.
+    fn run<S: ureq::AsSendBody>(
+        &self,
+        request: Request<S>,
+        loopback: bool,
+    ) -> Result<Response<ureq::Body>, ureq::Error> {
+        if loopback && self.agent.config().proxy().is_some() {
+            self.agent.run(self.agent.configure_request(request).proxy(None).build())
+        } else {
+            self.agent.run(request)
+        }
+    }
+
+    /// OpenID discovery: fetches `{issuer}/.well-known/openid-configuration` (a trailing `/`
+    /// of `issuer` removed) and checks that the document names exactly `issuer` and an
+    /// https (or loopback http) token endpoint. [`ProviderMetadata::client`] then gives a
+    /// client whose ID tokens must name this issuer.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] for an unusable issuer URL, the errors of [`execute`](Self::execute),
+    /// and [`Error::Protocol`] for a document that is not a 2xx JSON object, names another
+    /// issuer or lacks a usable token endpoint.
+    pub fn discover(&self, issuer: &str) -> Result<ProviderMetadata, Error> {
+        let request = build_discovery_request(issuer)?;
+        let host = request.uri().host().unwrap_or_default().to_owned();
+        tracing::info!(target: TARGET, host = %host, "discovery attempt");
+        let outcome = self.execute(request).and_then(|response| parse_discovery_response(&response, issuer));
+        match &outcome {
+            Ok(_) => tracing::info!(target: TARGET, host = %host, outcome = "success", "discovery succeeded"),
+            Err(e) => tracing::warn!(target: TARGET, host = %host, outcome = e.fault().as_str(), error = %e,
+                "discovery failed"),
+        }
+        outcome
+    }
+
+    /// One refresh (RFC 6749 §6): builds the request, sends it once, parses the response and
+    /// validates its ID token, if any, against `client` at [`now`].
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] for a refresh token, scope or client the core refuses (nothing is
+    /// sent), the errors of [`execute`](Self::execute), [`Error::Server`] for an OAuth
+    /// error (`invalid_grant`: [`Error::is_reauth_required`]), [`Error::Protocol`] for a
+    /// response that breaks the protocol, [`Error::IdToken`] for an ID token that fails
+    /// validation. The last two may hold a rotated refresh token
+    /// ([`Error::take_rotated_refresh_token`]): store it.
+    pub fn refresh_tokens(
+        &self,
+        client: &ClientConfig,
+        params: &RefreshParams<'_>,
+    ) -> Result<AuthResult, Error> {
+        self.refresh_tokens_with_previous(client, params, None).map(|(result, _)| result)
+    }
+
+    /// [`refresh_tokens`](Self::refresh_tokens) with the previous ID token's claims for the
+    /// continuity checks of OIDC Core §12.2; the [`Continuity`] says whether they ran.
+    ///
+    /// # Errors
+    ///
+    /// As [`refresh_tokens`](Self::refresh_tokens), plus [`Error::IdToken`] when the new ID
+    /// token breaks continuity with `previous_id_token`.
+    pub fn refresh_tokens_with_previous(
+        &self,
+        client: &ClientConfig,
+        params: &RefreshParams<'_>,
+        previous_id_token: Option<&IdTokenPayload>,
+    ) -> Result<(AuthResult, Continuity), Error> {
+        let request = build_refresh_request(client, params)?;
+        let host = client.token_endpoint().host().unwrap_or_default();
+        tracing::info!(target: TARGET, host, "refresh attempt");
+        let outcome = self
+            .execute(request)
+            .and_then(|response| check_refresh_response(client, &response, previous_id_token, now()));
+        match &outcome {
+            Ok((result, continuity)) => {
+                let rotated = result.refresh_token().is_some_and(|new| new != params.refresh_token());
+                tracing::info!(target: TARGET, host, outcome = "success", rotated, continuity = ?continuity,
+                    expires_in = result.expires_in(), "refresh succeeded");
+            }
+            Err(e) => {
+                let rotated = e.rotated_refresh_token().is_some();
+                tracing::warn!(target: TARGET, host, outcome = e.fault().as_str(), rotated,
+                    status = e.status().map(|s| s.as_u16()), retryable = e.is_retryable(), error = %e,
+                    "refresh failed");
+            }
+        }
+        outcome
+    }
+}
+
+/// One refresh through a default [`Transport`] ([`Options::default`]), built on first use
+/// and shared by every later call: see [`Transport::refresh_tokens`].
+///
+/// # Errors
+///
+/// As [`Transport::refresh_tokens`].
+pub fn refresh_tokens(client: &ClientConfig, params: &RefreshParams<'_>) -> Result<AuthResult, Error> {
+    static DEFAULT: OnceLock<Transport> = OnceLock::new();
+    DEFAULT
+        .get_or_init(|| Transport::build(Options::default(), RootCerts::WebPki))
+        .refresh_tokens(client, params)
+}
+
+/// The current time as the core wants it: the transport's one clock read per response.
+/// A system clock before 1970 reads as the epoch.
+#[must_use]
+pub fn now() -> UnixTime {
+    UnixTime::from_duration_since_epoch(SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default())
+}
+
+/// Maps a ureq error to the core's transport error classes.
+fn transport_error(e: ureq::Error) -> Error {
+    use TransportErrorKind as K;
+    let kind = match &e {
+        ureq::Error::Timeout(_) => K::Timeout,
+        ureq::Error::HostNotFound | ureq::Error::ConnectionFailed | ureq::Error::ConnectProxyFailed(_) => {
+            K::Connect
+        }
+        ureq::Error::Io(io) => io_kind(io),
+        ureq::Error::Tls(_) | ureq::Error::Rustls(_) | ureq::Error::Pem(_) | ureq::Error::TlsRequired => {
+            K::Tls
+        }
+        ureq::Error::BodyExceedsLimit(_) => K::BodyTooLarge,
+        ureq::Error::TooManyRedirects | ureq::Error::RedirectFailed => K::Redirect,
+        _ => K::Other,
+    };
+    TransportError::new(kind, e).into()
+}
+
+fn io_kind(e: &io::Error) -> TransportErrorKind {
+    use TransportErrorKind as K;
+    use io::ErrorKind as Io;
+    if e.get_ref().is_some_and(|inner| inner.is::<rustls::Error>()) {
+        return K::Tls;
+    }
+    match e.kind() {
+        Io::TimedOut | Io::WouldBlock => K::Timeout,
+        Io::ConnectionRefused | Io::HostUnreachable | Io::NetworkUnreachable | Io::AddrNotAvailable => {
+            K::Connect
+        }
+        Io::UnexpectedEof | Io::ConnectionReset | Io::ConnectionAborted | Io::BrokenPipe => K::Interrupted,
+        _ => K::Other,
+    }
+}
