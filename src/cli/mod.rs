@@ -8,12 +8,17 @@ use clap::{Parser, Subcommand};
 use oidc_refresh::{Error, Fault};
 
 mod decode;
+mod files;
 mod parse;
+mod refresh;
 
 /// Keep OAuth 2.0 / OpenID Connect sessions alive with the refresh-token grant.
 #[derive(Debug, Parser)]
 #[command(name = "oidc-refresh", version, about, propagate_version = true)]
 struct Cli {
+    /// Log what happens on stderr (never a secret); RUST_LOG=... does the same with a filter.
+    #[arg(short, long, global = true)]
+    verbose: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -24,6 +29,8 @@ enum Command {
     Parse(parse::Args),
     /// Decode an ID token's payload (no signature or claim check) into IdTokenPayload JSON.
     DecodeIdToken(decode::Args),
+    /// Perform one refresh grant; the token files are replaced atomically.
+    Refresh(refresh::Args),
 }
 
 /// The contract's exit codes.
@@ -34,6 +41,7 @@ pub(crate) enum Exit {
     Protocol = 4,
     Transport = 5,
     IdToken = 6,
+    TokenNotStored = 7,
 }
 
 /// A failure: the exit code and the one line for stderr.
@@ -65,9 +73,11 @@ impl From<Error> for Failure {
 
 pub(crate) fn run() -> ExitCode {
     let cli = Cli::parse();
+    init_logging(cli.verbose);
     let result = match cli.command {
         Command::Parse(args) => parse::run(args),
         Command::DecodeIdToken(args) => decode::run(args),
+        Command::Refresh(args) => refresh::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -78,6 +88,17 @@ pub(crate) fn run() -> ExitCode {
             ExitCode::from(f.exit as u8)
         }
     }
+}
+
+/// Logs (tracing) are off unless `-v` or `RUST_LOG` asks for them; they go to stderr.
+fn init_logging(verbose: bool) {
+    use tracing_subscriber::EnvFilter;
+    let filter = match std::env::var("RUST_LOG") {
+        Ok(spec) if !spec.is_empty() => EnvFilter::new(spec),
+        _ if verbose => EnvFilter::new("oidc_refresh=debug,info"),
+        _ => return,
+    };
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(io::stderr).try_init();
 }
 
 /// Reads `FILE`, or standard input for `-` or no argument.

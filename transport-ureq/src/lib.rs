@@ -285,7 +285,7 @@ impl Transport {
     ///
     /// # Errors
     ///
-    /// [`Error::Config`] with [`ConfigError::InsecureUrl`](oidc_refresh_core::ConfigError::InsecureUrl)
+    /// [`Error::Config`] with [`ConfigError::InsecureUrl`]
     /// or `InvalidUrl` for a URL that [`parse_endpoint`] refuses; [`Error::Transport`] with
     /// [`TransportErrorKind::Connect`], `Timeout` (the deadline passed), `Tls`, `Redirect`
     /// (any 3xx), `BodyTooLarge`, `Interrupted` (the connection broke mid-exchange) or `Other`.

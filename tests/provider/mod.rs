@@ -1,0 +1,142 @@
+//! The bundled test OpenID Provider (testing/provider/server.js, panva's oidc-provider)
+//! started on 127.0.0.1 for one test binary, and a real authorization code + PKCE login
+//! (testing/provider/login.js) to get refresh tokens. `scripts/test.sh` runs `npm ci` first.
+
+#![allow(dead_code, unreachable_pub)]
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The secret of `basic-client` (RFC 6749 §2.3.1 encoding exercised: % : + space ~ * ' ( )).
+pub const BASIC_SECRET: &str = "s3cr%t:+ ~*'()x";
+/// The secret of `post-client`.
+pub const POST_SECRET: &str = "post-secret-123";
+
+fn provider_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testing/provider")
+}
+
+/// A running provider; killed on drop.
+pub struct Provider {
+    child: Child,
+    pub issuer: String,
+    pub port: u16,
+}
+
+impl Provider {
+    /// Starts a provider with the given environment (e.g. `AT_TTL`).
+    pub fn start_with(env: &[(&str, &str)]) -> Provider {
+        let dir = provider_dir();
+        assert!(
+            dir.join("node_modules/oidc-provider").is_dir(),
+            "the test provider is not installed: run `npm ci --prefix testing/provider` (scripts/test.sh does)"
+        );
+        let mut cmd = Command::new("node");
+        cmd.arg(dir.join("server.js")).env("PORT", "0").env("LOG", "1");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("node must be installed to run the provider tests");
+        // Drain stderr so that the server never blocks on a full pipe; keep it for failures.
+        let mut stderr = child.stderr.take().expect("piped stderr");
+        std::thread::spawn(move || {
+            let mut sink = Vec::new();
+            let _ = stderr.read_to_end(&mut sink);
+        });
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).expect("provider stdout");
+        let v: serde_json::Value = serde_json::from_str(line.trim())
+            .unwrap_or_else(|e| panic!("the provider did not print its issuer line ({e}): {line:?}"));
+        let issuer = v["issuer"].as_str().expect("issuer").to_owned();
+        let port = u16::try_from(v["port"].as_u64().expect("port")).expect("port fits u16");
+        Provider { child, issuer, port }
+    }
+
+    /// Starts a provider with the default lifetimes.
+    pub fn start() -> Provider {
+        Provider::start_with(&[])
+    }
+
+    /// The token endpoint.
+    pub fn token_endpoint(&self) -> String {
+        format!("{}/token", self.issuer)
+    }
+
+    /// Logs `user-123` in with `client_id` (a real code + PKCE flow) and returns the token
+    /// endpoint's JSON response.
+    pub fn login(&self, client_id: &str, secret: Option<(&str, &str)>) -> serde_json::Value {
+        self.login_with_scope(client_id, secret, None)
+    }
+
+    /// Logs `login` in (any name is accepted; it becomes the subject) with a public client.
+    pub fn login_as(&self, client_id: &str, login: &str) -> serde_json::Value {
+        let out = Command::new("node")
+            .arg(provider_dir().join("login.js"))
+            .arg(&self.issuer)
+            .arg(client_id)
+            .arg("--login")
+            .arg(login)
+            .output()
+            .expect("run login.js");
+        assert!(out.status.success(), "login.js failed: {}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).expect("login.js prints JSON")
+    }
+
+    /// Like [`login`](Self::login) with an explicit scope.
+    pub fn login_with_scope(
+        &self,
+        client_id: &str,
+        secret: Option<(&str, &str)>,
+        scope: Option<&str>,
+    ) -> serde_json::Value {
+        let mut cmd = Command::new("node");
+        cmd.arg(provider_dir().join("login.js")).arg(&self.issuer).arg(client_id);
+        if let Some((auth, secret)) = secret {
+            cmd.arg("--auth").arg(auth).arg("--secret").arg(secret);
+        }
+        if let Some(scope) = scope {
+            cmd.arg("--scope").arg(scope);
+        }
+        let out = cmd.output().expect("run login.js");
+        assert!(out.status.success(), "login.js failed: {}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).expect("login.js prints JSON")
+    }
+
+    /// The provider's counters: `(successful refresh grants, failed refresh requests)`,
+    /// read with this project's own ureq transport.
+    pub fn stats(&self) -> (u64, u64) {
+        let url = format!("{}/__test/stats", self.issuer);
+        let request = http::Request::get(url).body(Vec::new()).expect("request");
+        let transport =
+            oidc_refresh::ureq::Transport::new(oidc_refresh::ureq::Options::default()).expect("transport");
+        let response = transport.execute(request).expect("stats");
+        let v: serde_json::Value = serde_json::from_slice(response.body()).expect("stats JSON");
+        (v["refresh_grants"].as_u64().unwrap_or(0), v["refresh_errors"].as_u64().unwrap_or(0))
+    }
+}
+
+impl Drop for Provider {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+/// A string member of a JSON object.
+pub fn field<'a>(v: &'a serde_json::Value, name: &str) -> &'a str {
+    v[name].as_str().unwrap_or_else(|| panic!("no string `{name}` in the login response"))
+}
