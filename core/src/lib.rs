@@ -59,6 +59,7 @@
 //! | `claims.rs` | [`IdTokenPayload`], [`decode_id_token`] |
 //! | `discovery.rs` | OpenID discovery: the request and the checks on the document |
 //! | `validate.rs` | ID-token checks: OIDC Core §3.1.3.7 and §12.2 |
+//! | `store.rs` | [`TokenSet`] (what is persisted) and the [`TokenStore`] contract |
 //! | `secret.rs` | [`AccessToken`], [`RefreshToken`], [`IdToken`], [`ClientSecret`]: redacted `Debug`, no `Display` |
 //! | `error.rs` | [`Error`] by fault: caller, server refused, server broke the protocol, ID token failed |
 //! | `time.rs` | [`UnixTime`], the only time type |
@@ -80,6 +81,7 @@ mod jwt;
 mod request;
 mod response;
 mod secret;
+mod store;
 mod time;
 pub mod validate;
 
@@ -95,6 +97,7 @@ pub use jwt::{JwtError, JwtHeader, Segment};
 pub use request::{RefreshParams, build_refresh_request, check_refresh_token, check_scope};
 pub use response::{AuthResult, parse_refresh_response};
 pub use secret::{AccessToken, ClientSecret, IdToken, OtherSecret, RefreshToken};
+pub use store::{StoreGuard, TokenSet, TokenStore};
 pub use time::UnixTime;
 pub use validate::{
     Continuity, Expectations, IdTokenError, IdTokenErrorKind, check_refresh_response, validate_auth_result,
