@@ -183,8 +183,15 @@ class UnboundedMemoryAdapter {
 // Signing keys, generated at every start: one RS256 (RSA 2048) and one ES256 (P-256).
 // ---------------------------------------------------------------------------------
 function genJwk(type, options, alg) {
-  const { privateKey } = crypto.generateKeyPairSync(type, options);
-  const jwk = privateKey.export({ format: 'jwk' });
+  // PEM out of the generator, then a fresh KeyObject for the JWK export: exporting the
+  // generator's own KeyObject can deadlock Node 20 when a GC runs mid-export (the
+  // KeyGenJob's destructor takes the key's mutex that the export holds).
+  const { privateKey: pem } = crypto.generateKeyPairSync(type, {
+    ...options,
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+  });
+  const jwk = crypto.createPrivateKey(pem).export({ format: 'jwk' });
   const kid = `${alg.toLowerCase()}-${crypto.randomBytes(6).toString('hex')}`;
   return { ...jwk, kid, alg, use: 'sig' };
 }

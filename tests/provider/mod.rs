@@ -26,8 +26,21 @@ pub struct Provider {
 }
 
 impl Provider {
-    /// Starts a provider with the given environment (e.g. `AT_TTL`).
+    /// Starts a provider with the given environment (e.g. `AT_TTL`). A provider that has
+    /// not printed its issuer line within 30 s is killed and started again (at most 3
+    /// tries), so that a stuck start fails the test instead of hanging it.
     pub fn start_with(env: &[(&str, &str)]) -> Provider {
+        let mut last = String::new();
+        for _ in 0..3 {
+            match Provider::try_start(env, Duration::from_secs(30)) {
+                Ok(p) => return p,
+                Err(e) => last = e,
+            }
+        }
+        panic!("the test provider did not start: {last}");
+    }
+
+    fn try_start(env: &[(&str, &str)], deadline: Duration) -> Result<Provider, String> {
         let dir = provider_dir();
         assert!(
             dir.join("node_modules/oidc-provider").is_dir(),
@@ -44,20 +57,38 @@ impl Provider {
             .stderr(Stdio::piped())
             .spawn()
             .expect("node must be installed to run the provider tests");
-        // Drain stderr so that the server never blocks on a full pipe; keep it for failures.
+        // Drain stderr so that the server never blocks on a full pipe.
         let mut stderr = child.stderr.take().expect("piped stderr");
         std::thread::spawn(move || {
             let mut sink = Vec::new();
             let _ = stderr.read_to_end(&mut sink);
         });
         let stdout = child.stdout.take().expect("piped stdout");
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).expect("provider stdout");
-        let v: serde_json::Value = serde_json::from_str(line.trim())
-            .unwrap_or_else(|e| panic!("the provider did not print its issuer line ({e}): {line:?}"));
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        let line = match rx.recv_timeout(deadline) {
+            Ok(line) => line,
+            Err(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!("no issuer line within {deadline:?}"));
+            }
+        };
+        let v: serde_json::Value = match serde_json::from_str(line.trim()) {
+            Ok(v) => v,
+            Err(e) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!("not an issuer line ({e}): {line:?}"));
+            }
+        };
         let issuer = v["issuer"].as_str().expect("issuer").to_owned();
         let port = u16::try_from(v["port"].as_u64().expect("port")).expect("port fits u16");
-        Provider { child, issuer, port }
+        Ok(Provider { child, issuer, port })
     }
 
     /// Starts a provider with the default lifetimes.
