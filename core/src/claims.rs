@@ -7,13 +7,14 @@
 //! `updated_at` may be a number (OIDC) or a string (ReachFive).
 
 use std::fmt;
+use std::sync::OnceLock;
 
 use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::value::RawValue;
 
 use crate::error::{Error, ProtocolError, ProtocolErrorKind};
-use crate::json::{self, Member};
+use crate::json::{self, InlineVec, Kind, Member, ObjectError, OptSpan, Span, Text};
 use crate::jwt::{self, JwtError, JwtHeader, Segment};
 
 /// A JWT NumericDate (RFC 7519 §2): non-negative seconds since the epoch, possibly with a
@@ -58,6 +59,9 @@ impl NumericDate {
         if text.starts_with('-') {
             return None;
         }
+        if let Some(v) = small_integer(text) {
+            return Some(Self(Repr::Int(v)));
+        }
         if text.bytes().all(|b| b.is_ascii_digit())
             && let Ok(v) = text.parse::<u64>()
         {
@@ -66,6 +70,15 @@ impl NumericDate {
         let v: f64 = text.parse().ok()?;
         (v.is_finite() && v >= 0.0).then_some(Self(Repr::Float(v)))
     }
+}
+
+/// A string of 1 to 19 ASCII digits as a number (it cannot overflow a `u64`).
+fn small_integer(text: &str) -> Option<u64> {
+    let b = text.as_bytes();
+    if b.is_empty() || b.len() > 19 {
+        return None;
+    }
+    b.iter().try_fold(0u64, |n, &d| d.is_ascii_digit().then(|| n * 10 + u64::from(d - b'0')))
 }
 
 impl Serialize for NumericDate {
@@ -97,7 +110,7 @@ macro_rules! string_claims {
                 #[doc = concat!("The `", $wire, "` claim.")]
                 #[must_use]
                 pub fn $method(&self) -> Option<&str> {
-                    self.strings[$const_name].as_deref()
+                    self.string($const_name)
                 }
             )*
         }
@@ -172,6 +185,148 @@ const OUTPUT_NAMES: &[&str] = &[
     "externalId",
 ];
 
+// Classification of claim names: 1..=24 the string claims (index + 1), then the others;
+// `OUTPUT_COLLISION` for an unknown claim named like an output key; 0 for any other claim.
+const AUD: u8 = 25;
+const AMR: u8 = 26;
+const EXP: u8 = 27;
+const IAT: u8 = 28;
+const AUTH_TIME: u8 = 29;
+const NBF: u8 = 30;
+const EMAIL_VERIFIED: u8 = 31;
+const PHONE_NUMBER_VERIFIED: u8 = 32;
+const NEW_USER: u8 = 33;
+const ADDRESS: u8 = 34;
+const UPDATED_AT: u8 = 35;
+const CUSTOM_FIELDS: u8 = 36;
+const OUTPUT_COLLISION: u8 = 255;
+
+/// The id of a claim name (see above); `OUTPUT_NAMES` that are not wire names collide.
+fn claim_id(key: (usize, u64, u64), name: &[u8]) -> u8 {
+    // Generated: one constant key per name of up to 16 bytes (length and two words).
+    const K_ISS: (usize, u64, u64) = (3, json::word(b"iss", 0), json::word(b"iss", 8));
+    const K_SUB: (usize, u64, u64) = (3, json::word(b"sub", 0), json::word(b"sub", 8));
+    const K_NONCE: (usize, u64, u64) = (5, json::word(b"nonce", 0), json::word(b"nonce", 8));
+    const K_ACR: (usize, u64, u64) = (3, json::word(b"acr", 0), json::word(b"acr", 8));
+    const K_AZP: (usize, u64, u64) = (3, json::word(b"azp", 0), json::word(b"azp", 8));
+    const K_AT_HASH: (usize, u64, u64) = (7, json::word(b"at_hash", 0), json::word(b"at_hash", 8));
+    const K_NAME: (usize, u64, u64) = (4, json::word(b"name", 0), json::word(b"name", 8));
+    const K_GIVEN_NAME: (usize, u64, u64) = (10, json::word(b"given_name", 0), json::word(b"given_name", 8));
+    const K_FAMILY_NAME: (usize, u64, u64) =
+        (11, json::word(b"family_name", 0), json::word(b"family_name", 8));
+    const K_MIDDLE_NAME: (usize, u64, u64) =
+        (11, json::word(b"middle_name", 0), json::word(b"middle_name", 8));
+    const K_NICKNAME: (usize, u64, u64) = (8, json::word(b"nickname", 0), json::word(b"nickname", 8));
+    const K_PROFILE: (usize, u64, u64) = (7, json::word(b"profile", 0), json::word(b"profile", 8));
+    const K_PICTURE: (usize, u64, u64) = (7, json::word(b"picture", 0), json::word(b"picture", 8));
+    const K_WEBSITE: (usize, u64, u64) = (7, json::word(b"website", 0), json::word(b"website", 8));
+    const K_EMAIL: (usize, u64, u64) = (5, json::word(b"email", 0), json::word(b"email", 8));
+    const K_GENDER: (usize, u64, u64) = (6, json::word(b"gender", 0), json::word(b"gender", 8));
+    const K_BIRTHDATE: (usize, u64, u64) = (9, json::word(b"birthdate", 0), json::word(b"birthdate", 8));
+    const K_ZONEINFO: (usize, u64, u64) = (8, json::word(b"zoneinfo", 0), json::word(b"zoneinfo", 8));
+    const K_LOCALE: (usize, u64, u64) = (6, json::word(b"locale", 0), json::word(b"locale", 8));
+    const K_PHONE_NUMBER: (usize, u64, u64) =
+        (12, json::word(b"phone_number", 0), json::word(b"phone_number", 8));
+    const K_AUTH_TYPE: (usize, u64, u64) = (9, json::word(b"auth_type", 0), json::word(b"auth_type", 8));
+    const K_EXTERNAL_ID: (usize, u64, u64) =
+        (11, json::word(b"external_id", 0), json::word(b"external_id", 8));
+    const K_AUD: (usize, u64, u64) = (3, json::word(b"aud", 0), json::word(b"aud", 8));
+    const K_AMR: (usize, u64, u64) = (3, json::word(b"amr", 0), json::word(b"amr", 8));
+    const K_EXP: (usize, u64, u64) = (3, json::word(b"exp", 0), json::word(b"exp", 8));
+    const K_IAT: (usize, u64, u64) = (3, json::word(b"iat", 0), json::word(b"iat", 8));
+    const K_AUTH_TIME: (usize, u64, u64) = (9, json::word(b"auth_time", 0), json::word(b"auth_time", 8));
+    const K_NBF: (usize, u64, u64) = (3, json::word(b"nbf", 0), json::word(b"nbf", 8));
+    const K_EMAIL_VERIFIED: (usize, u64, u64) =
+        (14, json::word(b"email_verified", 0), json::word(b"email_verified", 8));
+    const K_NEW_USER: (usize, u64, u64) = (8, json::word(b"new_user", 0), json::word(b"new_user", 8));
+    const K_ADDRESS: (usize, u64, u64) = (7, json::word(b"address", 0), json::word(b"address", 8));
+    const K_UPDATED_AT: (usize, u64, u64) = (10, json::word(b"updated_at", 0), json::word(b"updated_at", 8));
+    const K_CUSTOM_FIELDS: (usize, u64, u64) =
+        (13, json::word(b"custom_fields", 0), json::word(b"custom_fields", 8));
+    const K_AUTHTIME_C: (usize, u64, u64) = (8, json::word(b"authTime", 0), json::word(b"authTime", 8));
+    const K_ATHASH_C: (usize, u64, u64) = (6, json::word(b"atHash", 0), json::word(b"atHash", 8));
+    const K_GIVENNAME_C: (usize, u64, u64) = (9, json::word(b"givenName", 0), json::word(b"givenName", 8));
+    const K_FAMILYNAME_C: (usize, u64, u64) =
+        (10, json::word(b"familyName", 0), json::word(b"familyName", 8));
+    const K_MIDDLENAME_C: (usize, u64, u64) =
+        (10, json::word(b"middleName", 0), json::word(b"middleName", 8));
+    const K_EMAILVERIFIED_C: (usize, u64, u64) =
+        (13, json::word(b"emailVerified", 0), json::word(b"emailVerified", 8));
+    const K_PHONENUMBER_C: (usize, u64, u64) =
+        (11, json::word(b"phoneNumber", 0), json::word(b"phoneNumber", 8));
+    const K_UPDATEDAT_C: (usize, u64, u64) = (9, json::word(b"updatedAt", 0), json::word(b"updatedAt", 8));
+    const K_AUTHTYPE_C: (usize, u64, u64) = (8, json::word(b"authType", 0), json::word(b"authType", 8));
+    const K_NEWUSER_C: (usize, u64, u64) = (7, json::word(b"newUser", 0), json::word(b"newUser", 8));
+    const K_CUSTOMFIELDS_C: (usize, u64, u64) =
+        (12, json::word(b"customFields", 0), json::word(b"customFields", 8));
+    const K_CUSTOMIDENTIFIER_C: (usize, u64, u64) =
+        (16, json::word(b"customIdentifier", 0), json::word(b"customIdentifier", 8));
+    const K_EXTERNALID_C: (usize, u64, u64) =
+        (10, json::word(b"externalId", 0), json::word(b"externalId", 8));
+    match key {
+        K_ISS => 1,
+        K_SUB => 2,
+        K_NONCE => 3,
+        K_ACR => 4,
+        K_AZP => 5,
+        K_AT_HASH => 6,
+        K_NAME => 7,
+        K_GIVEN_NAME => 8,
+        K_FAMILY_NAME => 9,
+        K_MIDDLE_NAME => 10,
+        K_NICKNAME => 11,
+        K_PROFILE => 13,
+        K_PICTURE => 14,
+        K_WEBSITE => 15,
+        K_EMAIL => 16,
+        K_GENDER => 17,
+        K_BIRTHDATE => 18,
+        K_ZONEINFO => 19,
+        K_LOCALE => 20,
+        K_PHONE_NUMBER => 21,
+        K_AUTH_TYPE => 22,
+        K_EXTERNAL_ID => 24,
+        K_AUD => AUD,
+        K_AMR => AMR,
+        K_EXP => EXP,
+        K_IAT => IAT,
+        K_AUTH_TIME => AUTH_TIME,
+        K_NBF => NBF,
+        K_EMAIL_VERIFIED => EMAIL_VERIFIED,
+        K_NEW_USER => NEW_USER,
+        K_ADDRESS => ADDRESS,
+        K_UPDATED_AT => UPDATED_AT,
+        K_CUSTOM_FIELDS => CUSTOM_FIELDS,
+        K_AUTHTIME_C => OUTPUT_COLLISION,
+        K_ATHASH_C => OUTPUT_COLLISION,
+        K_GIVENNAME_C => OUTPUT_COLLISION,
+        K_FAMILYNAME_C => OUTPUT_COLLISION,
+        K_MIDDLENAME_C => OUTPUT_COLLISION,
+        K_EMAILVERIFIED_C => OUTPUT_COLLISION,
+        K_PHONENUMBER_C => OUTPUT_COLLISION,
+        K_UPDATEDAT_C => OUTPUT_COLLISION,
+        K_AUTHTYPE_C => OUTPUT_COLLISION,
+        K_NEWUSER_C => OUTPUT_COLLISION,
+        K_CUSTOMFIELDS_C => OUTPUT_COLLISION,
+        K_CUSTOMIDENTIFIER_C => OUTPUT_COLLISION,
+        K_EXTERNALID_C => OUTPUT_COLLISION,
+        (len, _, _) if len > 16 => match name {
+            b"preferred_username" => 12,
+            b"custom_identifier" => 23,
+            b"phone_number_verified" => PHONE_NUMBER_VERIFIED,
+            b"preferredUsername" => OUTPUT_COLLISION,
+            b"phoneNumberVerified" => OUTPUT_COLLISION,
+            _ => 0,
+        },
+        _ => 0,
+    }
+}
+
+/// Whether a claim id is one of the claims the SDK knows (whose `null` means absent).
+fn is_known(id: u8) -> bool {
+    (1..=CUSTOM_FIELDS).contains(&id)
+}
+
 /// The payload of an ID token: every claim the ReachFive SDK knows, typed, and every other
 /// claim verbatim.
 ///
@@ -180,33 +335,60 @@ const OUTPUT_NAMES: &[&str] = &[
 /// Deserialises from the wire form (snake_case claim names) with the same strictness as
 /// [`decode_id_token`]; that path needs `serde_json`, since unknown claims are kept as raw
 /// JSON.
-#[derive(Clone, Default, PartialEq)]
+///
+/// It holds the decoded claims set as one buffer and every claim as a place in it: decoding
+/// allocates that buffer and nothing per claim. The lists (`aud`, `amr`), `address` and
+/// `updated_at` are typed when decoded and built the first time they are asked for.
+#[derive(Clone, Default)]
 pub struct IdTokenPayload {
-    strings: [Option<String>; N_STRINGS],
-    aud: Option<Vec<String>>,
-    amr: Option<Vec<String>>,
+    /// The decoded claims set (UTF-8 JSON), then the strings unescaped out of it.
+    buf: String,
+    strings: [OptSpan; N_STRINGS],
+    /// Raw values (a string or an array of strings).
+    aud: Option<Span>,
+    amr: Option<Span>,
     exp: Option<NumericDate>,
     iat: Option<NumericDate>,
     auth_time: Option<NumericDate>,
     email_verified: Option<bool>,
     phone_number_verified: Option<bool>,
     new_user: Option<bool>,
-    address: Option<Address>,
-    updated_at: Option<UpdatedAt>,
-    custom_fields: Option<json::Raw>,
-    extra: Vec<(String, json::Raw)>,
+    /// The raw object.
+    address: Option<Span>,
+    /// The unescaped string, or the number's text.
+    updated_at: Option<(Span, bool)>,
+    /// The raw object.
+    custom_fields: Option<Span>,
+    /// Name and raw value of every other claim, in order.
+    extra: InlineVec<(Span, Span), 4>,
+    built: Built,
+}
+
+/// What is built from the buffer on first use.
+#[derive(Clone, Default)]
+struct Built {
+    aud: OnceLock<Vec<String>>,
+    amr: OnceLock<Vec<String>>,
+    address: OnceLock<Box<Address>>,
+    updated_at: OnceLock<Option<UpdatedAt>>,
 }
 
 impl IdTokenPayload {
+    fn text(&self, span: Span) -> &str {
+        self.buf.get(span.start..span.end).unwrap_or_default()
+    }
+    fn string(&self, index: usize) -> Option<&str> {
+        self.strings[index].get().map(|s| self.text(s))
+    }
     /// `aud`: the audiences, always as a list (a single string on the wire is one element).
     #[must_use]
     pub fn aud(&self) -> Option<&[String]> {
-        self.aud.as_deref()
+        self.aud.map(|s| self.built.aud.get_or_init(|| json::str_list(self.text(s))).as_slice())
     }
     /// `amr`: authentication methods, always as a list.
     #[must_use]
     pub fn amr(&self) -> Option<&[String]> {
-        self.amr.as_deref()
+        self.amr.map(|s| self.built.amr.get_or_init(|| json::str_list(self.text(s))).as_slice())
     }
     /// `exp`: expiry time.
     #[must_use]
@@ -241,142 +423,225 @@ impl IdTokenPayload {
     /// `address` (OIDC Core §5.1.1).
     #[must_use]
     pub fn address(&self) -> Option<&Address> {
-        self.address.as_ref()
+        self.address.map(|s| {
+            &**self.built.address.get_or_init(|| {
+                Box::new(Address::from_raw(json::raw_value(self.text(s))).unwrap_or_default())
+            })
+        })
     }
     /// `updated_at`, as it came.
     #[must_use]
     pub fn updated_at(&self) -> Option<&UpdatedAt> {
-        self.updated_at.as_ref()
+        let (span, is_string) = self.updated_at?;
+        self.built
+            .updated_at
+            .get_or_init(|| {
+                let text = self.text(span);
+                if is_string {
+                    Some(UpdatedAt::String(text.to_owned()))
+                } else {
+                    serde_json::from_str(text).ok().map(UpdatedAt::Number)
+                }
+            })
+            .as_ref()
     }
     /// ReachFive's `custom_fields`: a JSON object, inner keys as they came.
     #[must_use]
     pub fn custom_fields(&self) -> Option<&RawValue> {
-        self.custom_fields.as_deref()
+        self.custom_fields.map(|s| json::raw_value(self.text(s)))
     }
     /// Every claim the SDK does not know, under its wire name, with its JSON value as it came.
     pub fn extra(&self) -> impl ExactSizeIterator<Item = (&str, &RawValue)> {
-        self.extra.iter().map(|(k, v)| (k.as_str(), &**v))
+        self.extra.as_slice().iter().map(|(k, v)| (self.text(*k), json::raw_value(self.text(*v))))
     }
     /// One unknown claim by wire name.
     #[must_use]
     pub fn extra_claim(&self, name: &str) -> Option<&RawValue> {
-        self.extra.iter().find(|(k, _)| k == name).map(|(_, v)| &**v)
+        self.extra
+            .as_slice()
+            .iter()
+            .find(|(k, _)| self.text(*k) == name)
+            .map(|(_, v)| json::raw_value(self.text(*v)))
     }
 
     /// Types the claims of a decoded payload.
     pub(crate) fn from_json(bytes: &[u8]) -> Result<Self, JwtError> {
-        if std::str::from_utf8(bytes).is_err() {
-            return Err(JwtError::NotUtf8 { segment: Segment::Payload });
-        }
-        let members = json::parse_object(bytes).map_err(|e| JwtError::from_object(Segment::Payload, e))?;
-        Self::from_members(members)
+        Self::from_vec(bytes.to_vec())
     }
 
-    fn from_members(members: Vec<Member<'_>>) -> Result<Self, JwtError> {
+    /// Types the claims of a decoded payload, keeping `bytes` as the payload's buffer.
+    pub(crate) fn from_vec(bytes: Vec<u8>) -> Result<Self, JwtError> {
         let mut p = IdTokenPayload::default();
-        for (name, value) in members {
-            json::check_value(value).map_err(|e| JwtError::from_object(Segment::Payload, e))?;
-            if json::is_null(value) && is_known(&name) {
-                continue;
-            }
-            if let Some(i) = STRING_CLAIMS.iter().position(|(wire, _)| *wire == name) {
-                p.strings[i] = Some(string(value, STRING_CLAIMS[i].0)?);
-                continue;
-            }
-            match name.as_ref() {
-                "aud" => p.aud = Some(list(value, "aud")?),
-                "amr" => p.amr = Some(list(value, "amr")?),
-                "exp" => p.exp = Some(date(value, "exp")?),
-                "iat" => p.iat = Some(date(value, "iat")?),
-                "auth_time" => p.auth_time = Some(date(value, "auth_time")?),
-                "nbf" => {
-                    // Kept verbatim, but typed like the other NumericDates.
-                    date(value, "nbf")?;
-                    p.extra.push((name.into_owned(), json::Raw::new(value)));
-                }
-                "email_verified" => p.email_verified = Some(boolean(value, "email_verified")?),
-                "phone_number_verified" => {
-                    p.phone_number_verified = Some(boolean(value, "phone_number_verified")?);
-                }
-                "new_user" => p.new_user = Some(boolean(value, "new_user")?),
-                "address" => p.address = Some(Address::from_raw(value)?),
-                "updated_at" => p.updated_at = Some(updated_at(value)?),
-                "custom_fields" => {
-                    if !value.get().starts_with('{') {
-                        return Err(invalid("custom_fields", "expected an object"));
-                    }
-                    p.custom_fields = Some(json::Raw::new(value));
-                }
-                other if OUTPUT_NAMES.contains(&other) => {}
-                _ => p.extra.push((name.into_owned(), json::Raw::new(value))),
-            }
-        }
+        p.fill(bytes)?;
         Ok(p)
     }
-}
 
-fn is_known(name: &str) -> bool {
-    STRING_CLAIMS.iter().any(|(w, _)| *w == name)
-        || matches!(
-            name,
-            "aud"
-                | "amr"
-                | "exp"
-                | "iat"
-                | "auth_time"
-                | "nbf"
-                | "email_verified"
-                | "phone_number_verified"
-                | "new_user"
-                | "address"
-                | "updated_at"
-                | "custom_fields"
-        )
+    /// [`from_vec`](Self::from_vec) into an empty payload, in place (it is large: moving it
+    /// costs more than filling it where it will stay).
+    fn fill(&mut self, bytes: Vec<u8>) -> Result<(), JwtError> {
+        let segment = Segment::Payload;
+        let mut buf = String::from_utf8(bytes).map_err(|_| JwtError::NotUtf8 { segment })?;
+        let mut side = String::new();
+        let mut members = json::Members::<40>::default();
+        let p = self;
+        {
+            let body = buf.as_str();
+            json::read_object_str(body, &mut side, &mut members)
+                .map_err(|e| JwtError::from_object(segment, e))?;
+            let members = members.as_mut_slice();
+            if let Some(name) = json::classify(members, Text::new(body, &side), claim_id) {
+                return Err(JwtError::from_object(segment, ObjectError::Duplicate(name.to_owned())));
+            }
+            for m in members.iter() {
+                p.type_claim(body, &mut side, m)?;
+            }
+        }
+        if !side.is_empty() {
+            buf.push_str(&side);
+        }
+        p.buf = buf;
+        Ok(())
+    }
+
+    /// Types one claim, exactly as the claims set's reference reader did: first the nested
+    /// check of its value, then `null` for a known claim is absent, then its type.
+    fn type_claim(&mut self, body: &str, side: &mut String, m: &Member) -> Result<(), JwtError> {
+        if m.flags & json::CHECK != 0 {
+            json::check_text(Text::new(body, side).get(m.value))
+                .map_err(|e| JwtError::from_object(Segment::Payload, e))?;
+        }
+        if m.kind == Kind::Null && is_known(m.id) {
+            return Ok(());
+        }
+        let value = || Text::new(body, side).get(m.value);
+        match m.id {
+            1..=24 => {
+                let i = usize::from(m.id - 1);
+                let claim = STRING_CLAIMS[i].0;
+                self.strings[i] = OptSpan::some(
+                    json::string_span(body, m, side).ok_or(invalid(claim, "expected a string"))?,
+                );
+            }
+            AUD => self.aud = Some(list(value(), m, "aud")?),
+            AMR => self.amr = Some(list(value(), m, "amr")?),
+            EXP => self.exp = Some(date(value(), m, "exp")?),
+            IAT => self.iat = Some(date(value(), m, "iat")?),
+            AUTH_TIME => self.auth_time = Some(date(value(), m, "auth_time")?),
+            NBF => {
+                // Kept verbatim, but typed like the other NumericDates.
+                date(value(), m, "nbf")?;
+                self.extra.push((m.name, m.value));
+            }
+            EMAIL_VERIFIED => self.email_verified = Some(boolean(body, side, m, "email_verified")?),
+            PHONE_NUMBER_VERIFIED => {
+                self.phone_number_verified = Some(boolean(body, side, m, "phone_number_verified")?);
+            }
+            NEW_USER => self.new_user = Some(boolean(body, side, m, "new_user")?),
+            ADDRESS => {
+                check_address(body, side, m)?;
+                self.address = Some(m.value);
+            }
+            UPDATED_AT => {
+                if let Some(s) = json::string_span(body, m, side) {
+                    self.updated_at = Some((s, true));
+                } else if m.kind == Kind::Number && {
+                    let text = Text::new(body, side).get(m.value);
+                    small_integer(text).is_some() || serde_json::from_str::<serde_json::Number>(text).is_ok()
+                } {
+                    self.updated_at = Some((m.value, false));
+                } else {
+                    return Err(invalid("updated_at", "expected a number or a string"));
+                }
+            }
+            CUSTOM_FIELDS => {
+                if m.kind != Kind::Object {
+                    return Err(invalid("custom_fields", "expected an object"));
+                }
+                self.custom_fields = Some(m.value);
+            }
+            OUTPUT_COLLISION => {}
+            _ => self.extra.push((m.name, m.value)),
+        }
+        Ok(())
+    }
 }
 
 fn invalid(claim: &'static str, reason: &'static str) -> JwtError {
     JwtError::InvalidClaim { claim, reason }
 }
 
-fn string(value: &RawValue, claim: &'static str) -> Result<String, JwtError> {
-    json::as_str(value).map(|s| s.into_owned()).ok_or(invalid(claim, "expected a string"))
+fn list(text: &str, m: &Member, claim: &'static str) -> Result<Span, JwtError> {
+    if json::is_str_or_str_list(text, m.kind) {
+        Ok(m.value)
+    } else {
+        Err(invalid(claim, "expected a string or an array of strings"))
+    }
 }
 
-fn list(value: &RawValue, claim: &'static str) -> Result<Vec<String>, JwtError> {
-    json::as_str_or_str_list(value).ok_or(invalid(claim, "expected a string or an array of strings"))
-}
-
-fn date(value: &RawValue, claim: &'static str) -> Result<NumericDate, JwtError> {
-    json::as_number_text(value)
-        .and_then(NumericDate::from_json_number)
+fn date(text: &str, m: &Member, claim: &'static str) -> Result<NumericDate, JwtError> {
+    (m.kind == Kind::Number)
+        .then(|| NumericDate::from_json_number(text))
+        .flatten()
         .ok_or(invalid(claim, "expected a non-negative number of seconds"))
 }
 
-fn boolean(value: &RawValue, claim: &'static str) -> Result<bool, JwtError> {
-    json::as_bool(value)
-        .or_else(|| match json::as_str(value).as_deref() {
-            Some("true") => Some(true),
-            Some("false") => Some(false),
-            _ => None,
-        })
-        .ok_or(invalid(claim, "expected a boolean or \"true\"/\"false\""))
+fn boolean(body: &str, side: &mut String, m: &Member, claim: &'static str) -> Result<bool, JwtError> {
+    match m.kind {
+        Kind::True => Ok(true),
+        Kind::False => Ok(false),
+        _ => match json::string_span(body, m, side).map(|s| Text::new(body, side).get(s)) {
+            Some("true") => Ok(true),
+            Some("false") => Ok(false),
+            _ => Err(invalid(claim, "expected a boolean or \"true\"/\"false\"")),
+        },
+    }
 }
 
-fn updated_at(value: &RawValue) -> Result<UpdatedAt, JwtError> {
-    if let Some(s) = json::as_str(value) {
-        return Ok(UpdatedAt::String(s.into_owned()));
+/// `address` must be an object whose known fields are strings (or `null`).
+fn check_address(body: &str, side: &mut String, m: &Member) -> Result<(), JwtError> {
+    if m.kind != Kind::Object {
+        return Err(invalid("address", "expected an object"));
     }
-    json::as_number_text(value)
-        .and_then(|t| serde_json::from_str::<serde_json::Number>(t).ok())
-        .map(UpdatedAt::Number)
-        .ok_or(invalid("updated_at", "expected a number or a string"))
+    let mut members = json::Members::<8>::default();
+    if json::scan_members(body, m.value.start, side, &mut members).is_err() {
+        // Past the scanner's limits: the reference reader decides.
+        return Address::from_raw(json::raw_value(Text::new(body, side).get(m.value))).map(|_| ());
+    }
+    for f in members.as_slice() {
+        let name = Text::new(body, side).get(f.name);
+        if ADDRESS_FIELDS.iter().any(|(wire, _)| *wire == name)
+            && f.kind != Kind::Null
+            && json::string_span(body, f, side).is_none()
+        {
+            return Err(invalid("address", "expected a string"));
+        }
+    }
+    Ok(())
+}
+
+impl PartialEq for IdTokenPayload {
+    fn eq(&self, other: &Self) -> bool {
+        (0..N_STRINGS).all(|i| self.string(i) == other.string(i))
+            && self.aud() == other.aud()
+            && self.amr() == other.amr()
+            && self.exp == other.exp
+            && self.iat == other.iat
+            && self.auth_time == other.auth_time
+            && self.email_verified == other.email_verified
+            && self.phone_number_verified == other.phone_number_verified
+            && self.new_user == other.new_user
+            && self.address() == other.address()
+            && self.updated_at() == other.updated_at()
+            && self.custom_fields().map(RawValue::get) == other.custom_fields().map(RawValue::get)
+            && self.extra().map(|(k, v)| (k, v.get())).eq(other.extra().map(|(k, v)| (k, v.get())))
+    }
 }
 
 impl Serialize for IdTokenPayload {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut m = s.serialize_map(None)?;
         let str_entry = |m: &mut S::SerializeMap, i: usize| -> Result<(), S::Error> {
-            match &self.strings[i] {
+            match self.string(i) {
                 Some(v) => m.serialize_entry(STRING_CLAIMS[i].1, v),
                 None => Ok(()),
             }
@@ -390,13 +655,13 @@ impl Serialize for IdTokenPayload {
         }
         str_entry(&mut m, ISS)?;
         str_entry(&mut m, SUB)?;
-        opt!("aud", self.aud);
+        opt!("aud", self.aud());
         opt!("exp", self.exp);
         opt!("iat", self.iat);
         opt!("authTime", self.auth_time);
         str_entry(&mut m, NONCE)?;
         str_entry(&mut m, ACR)?;
-        opt!("amr", self.amr);
+        opt!("amr", self.amr());
         str_entry(&mut m, AZP)?;
         str_entry(&mut m, AT_HASH)?;
         for i in NAME..=PHONE_NUMBER {
@@ -407,14 +672,14 @@ impl Serialize for IdTokenPayload {
                 _ => {}
             }
         }
-        opt!("address", self.address);
-        opt!("updatedAt", self.updated_at);
+        opt!("address", self.address());
+        opt!("updatedAt", self.updated_at());
         str_entry(&mut m, AUTH_TYPE)?;
         opt!("newUser", self.new_user);
-        opt!("customFields", self.custom_fields);
+        opt!("customFields", self.custom_fields());
         str_entry(&mut m, CUSTOM_IDENTIFIER)?;
         str_entry(&mut m, EXTERNAL_ID)?;
-        for (k, v) in &self.extra {
+        for (k, v) in self.extra() {
             m.serialize_entry(k, v)?;
         }
         m.end()
@@ -439,7 +704,10 @@ impl fmt::Debug for IdTokenPayload {
                 .collect(),
             _ => Vec::new(),
         };
-        f.debug_struct("IdTokenPayload").field("claims", &present).field("extra", &self.extra.len()).finish()
+        f.debug_struct("IdTokenPayload")
+            .field("claims", &present)
+            .field("extra", &self.extra.as_slice().len())
+            .finish()
     }
 }
 
@@ -491,6 +759,8 @@ impl Address {
         self.fields[5].as_deref()
     }
 
+    /// Reads an `address` object (the reference reader, used when the claim is first asked
+    /// for; the decoder checked it already).
     fn from_raw(value: &RawValue) -> Result<Self, JwtError> {
         let members = json::parse_object(value.get().as_bytes())
             .map_err(|_| invalid("address", "expected an object"))?;
@@ -498,7 +768,11 @@ impl Address {
         for (name, v) in members {
             if let Some(i) = ADDRESS_FIELDS.iter().position(|(w, _)| *w == name) {
                 if !json::is_null(v) {
-                    a.fields[i] = Some(string(v, "address")?);
+                    a.fields[i] = Some(
+                        json::as_str(v)
+                            .map(|s| s.into_owned())
+                            .ok_or(invalid("address", "expected a string"))?,
+                    );
                 }
             } else if !ADDRESS_FIELDS.iter().any(|(_, camel)| *camel == name) {
                 a.extra.push((name.into_owned(), json::Raw::new(v)));
@@ -568,5 +842,54 @@ pub fn decode_id_token_with_header(jwt: &str) -> Result<(JwtHeader, IdTokenPaylo
 
 pub(crate) fn decode_parts(jwt: &str) -> Result<(JwtHeader, IdTokenPayload), JwtError> {
     let (header, payload) = jwt::decode_parts(jwt)?;
-    Ok((header, IdTokenPayload::from_json(&payload)?))
+    Ok((header, IdTokenPayload::from_vec(payload)?))
+}
+
+/// [`decode_parts`] into the slots of a result, in place.
+pub(crate) fn decode_parts_into(
+    jwt: &str,
+    header: &mut Option<JwtHeader>,
+    payload: &mut Option<IdTokenPayload>,
+) -> Result<(), JwtError> {
+    let (h, bytes) = jwt::decode_parts(jwt)?;
+    payload.insert(IdTokenPayload::default()).fill(bytes)?;
+    *header = Some(h);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(name: &str) -> (usize, u64, u64) {
+        (name.len(), json::word(name.as_bytes(), 0), json::word(name.as_bytes(), 8))
+    }
+
+    #[test]
+    fn claim_ids_follow_the_tables() {
+        for (i, (wire, _)) in STRING_CLAIMS.iter().enumerate() {
+            assert_eq!(usize::from(claim_id(key(wire), wire.as_bytes())), i + 1, "{wire}");
+        }
+        for name in OUTPUT_NAMES {
+            assert_ne!(claim_id(key(name), name.as_bytes()), 0, "{name}");
+        }
+        assert_eq!(claim_id(key("givenName"), b"givenName"), OUTPUT_COLLISION);
+        assert_eq!(claim_id(key("nbf"), b"nbf"), NBF);
+        assert_eq!(claim_id(key("groups"), b"groups"), 0);
+        assert_eq!(claim_id(key("is"), b"is"), 0);
+    }
+
+    #[test]
+    fn small_integers() {
+        assert_eq!(small_integer("0"), Some(0));
+        assert_eq!(small_integer("1700000000"), Some(1_700_000_000));
+        assert_eq!(small_integer("9999999999999999999"), Some(9_999_999_999_999_999_999));
+        assert_eq!(small_integer("18446744073709551615"), None, "20 digits: the slow path");
+        assert_eq!(small_integer(""), None);
+        assert_eq!(small_integer("1.5"), None);
+        assert_eq!(
+            NumericDate::from_json_number("18446744073709551615"),
+            Some(NumericDate::from_secs(u64::MAX))
+        );
+    }
 }

@@ -7,11 +7,13 @@
 //! | [`Error::Protocol`] | the server broke the protocol: not JSON, wrong shape, bad ID token | 4 |
 //! | [`Error::Transport`] | the network: connect, timeout, TLS, redirect refused, body over the cap | 5 |
 //! | [`Error::IdToken`] | the ID token decoded but failed validation or continuity | 6 |
+//! | [`Error::Store`] | the token store could not be read or written (reported by a session's driver) | — (the CLI reports its store itself) |
 //!
 //! No error ever displays a token or holds a whole response body. The only token an error
 //! may hold is a refresh token the server rotated in an otherwise unusable response
-//! (rule 18: the old one is spent, so the new one must not be lost); it sits in a
-//! redacting [`RefreshToken`] and is reached through [`Error::rotated_refresh_token`].
+//! (rule 18: the old one is spent, so the new one must not be lost), or a rotated one that
+//! could not be written to the store ([`Error::Store`]); it sits in a redacting
+//! [`RefreshToken`] and is reached through [`Error::rotated_refresh_token`].
 
 use std::fmt;
 
@@ -40,6 +42,10 @@ pub enum Error {
     /// The HTTP exchange itself failed (reported by a transport; the core never does I/O).
     #[error(transparent)]
     Transport(#[from] Box<TransportError>),
+    /// The token store could not be read or written (reported by whoever drives a
+    /// [`Session`](crate::Session); the core does no I/O).
+    #[error(transparent)]
+    Store(#[from] Box<StoreError>),
 }
 
 /// Who is at fault for an [`Error`]: see the table on [`Error`]'s variants.
@@ -56,11 +62,13 @@ pub enum Fault {
     IdToken,
     /// The network or the HTTP exchange failed.
     Transport,
+    /// The token store failed.
+    Store,
 }
 
 impl Fault {
     /// A stable name for logs and metrics: `caller`, `server_refused`, `server_protocol`,
-    /// `id_token` or `transport`.
+    /// `id_token`, `transport` or `store`.
     #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
@@ -69,6 +77,7 @@ impl Fault {
             Fault::ServerProtocol => "server_protocol",
             Fault::IdToken => "id_token",
             Fault::Transport => "transport",
+            Fault::Store => "store",
         }
     }
 }
@@ -83,6 +92,7 @@ impl Error {
             Error::Protocol(_) => Fault::ServerProtocol,
             Error::IdToken(_) => Fault::IdToken,
             Error::Transport(_) => Fault::Transport,
+            Error::Store(_) => Fault::Store,
         }
     }
 
@@ -107,7 +117,7 @@ impl Error {
                 e.status().is_some_and(|s| s.is_server_error() || s == StatusCode::TOO_MANY_REQUESTS)
             }
             Error::Transport(e) => e.kind().is_retryable(),
-            Error::Config(_) | Error::IdToken(_) => false,
+            Error::Config(_) | Error::IdToken(_) | Error::Store(_) => false,
         }
     }
 
@@ -151,6 +161,7 @@ impl Error {
         match self {
             Error::Protocol(e) => e.rotated_refresh_token.as_ref(),
             Error::IdToken(e) => e.rotated_refresh_token(),
+            Error::Store(e) => e.unsaved_refresh_token.as_ref(),
             _ => None,
         }
     }
@@ -162,8 +173,100 @@ impl Error {
         match self {
             Error::Protocol(e) => e.rotated_refresh_token.take(),
             Error::IdToken(e) => e.take_rotated_refresh_token(),
+            Error::Store(e) => e.unsaved_refresh_token.take(),
             _ => None,
         }
+    }
+
+    /// A copy of this error for another caller that shared the same refresh (a token
+    /// manager hands one to every waiter): the same variant, kind, status, OAuth error and
+    /// `Retry-After`, with the cause of a transport or store error kept as (sanitised) text.
+    /// The rotated refresh token of rule 18 is not copied: it stays with the original, so
+    /// that a secret lives in one place.
+    #[must_use]
+    pub fn duplicate(&self) -> Error {
+        fn text(source: &(dyn std::error::Error + Send + Sync)) -> Box<dyn std::error::Error + Send + Sync> {
+            sanitize(&source.to_string(), 300).into()
+        }
+        match self {
+            Error::Config(e) => Error::Config(e.clone()),
+            Error::Server(e) => Error::Server(e.clone()),
+            Error::Protocol(e) => {
+                let mut copy = ProtocolError::new(e.kind.clone());
+                copy.status = e.status;
+                copy.content_type.clone_from(&e.content_type);
+                copy.excerpt.clone_from(&e.excerpt);
+                copy.retry_after.clone_from(&e.retry_after);
+                copy.into()
+            }
+            Error::IdToken(e) => IdTokenError::from(e.kind()).into(),
+            Error::Transport(e) => {
+                TransportError { kind: e.kind, source: e.source.as_deref().map(text) }.into()
+            }
+            Error::Store(e) => {
+                StoreError { write: e.write, source: text(e.source.as_ref()), unsaved_refresh_token: None }
+                    .into()
+            }
+        }
+    }
+}
+
+impl From<StoreError> for Error {
+    fn from(e: StoreError) -> Self {
+        Error::Store(Box::new(e))
+    }
+}
+
+/// The token store could not be read (or locked) or written.
+///
+/// When a write failed after the server had rotated the refresh token, the new refresh
+/// token is kept here ([`Error::rotated_refresh_token`]) as well as in the session's memory,
+/// so that it is never lost: the one that was sent is spent.
+#[derive(Debug)]
+pub struct StoreError {
+    write: bool,
+    source: Box<dyn std::error::Error + Send + Sync + 'static>,
+    unsaved_refresh_token: Option<RefreshToken>,
+}
+
+impl StoreError {
+    /// Reading (or locking) the store failed.
+    #[must_use]
+    pub fn read(source: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>) -> Self {
+        Self { write: false, source: source.into(), unsaved_refresh_token: None }
+    }
+
+    /// Writing a token set failed; `unsaved_refresh_token` is the rotated refresh token that
+    /// it held, if the server rotated it.
+    #[must_use]
+    pub fn write(
+        source: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
+        unsaved_refresh_token: Option<RefreshToken>,
+    ) -> Self {
+        Self { write: true, source: source.into(), unsaved_refresh_token }
+    }
+
+    /// `true` for a failed write, `false` for a failed read or lock.
+    #[must_use]
+    pub fn is_write(&self) -> bool {
+        self.write
+    }
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = if self.write { "written" } else { "read" };
+        write!(f, "the token store could not be {what}: {}", Sanitized(&self.source.to_string(), 300))?;
+        if self.unsaved_refresh_token.is_some() {
+            f.write_str("; the rotated refresh token is kept in memory")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for StoreError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(self.source.as_ref())
     }
 }
 
@@ -640,8 +743,15 @@ pub(crate) fn sanitize(text: &str, max: usize) -> String {
     }
     let mut out = String::with_capacity(text.len().min(max) + 4);
     let mut run = String::new();
+    // A long run is masked when it looks like a credential: it holds a digit, an upper-case
+    // letter or a base64 symbol, or is very long. Long lower-case identifiers such as the
+    // error code `invalid_authorization_details` stay readable.
+    let looks_secret = |run: &str| {
+        run.len() >= 64
+            || run.bytes().any(|b| b.is_ascii_digit() || b.is_ascii_uppercase() || b"+/=~".contains(&b))
+    };
     let flush = |run: &mut String, out: &mut String| {
-        if run.chars().count() >= MASK_RUN {
+        if run.chars().count() >= MASK_RUN && looks_secret(run) {
             out.push_str("[masked]");
         } else {
             out.push_str(run);
@@ -686,5 +796,10 @@ mod tests {
         assert_eq!(sanitize(&long, 50), "[masked]…");
         let cut = format!("error {}", "y".repeat(20));
         assert_eq!(sanitize(&cut, 16), "error [masked]…");
+        // Long lower-case identifiers (OAuth error codes) stay; credential-like runs do not.
+        assert_eq!(sanitize("invalid_authorization_details", 100), "invalid_authorization_details");
+        assert_eq!(sanitize("token 0123456789abcdef0123456789abcdef!", 100), "token [masked]!");
+        assert_eq!(sanitize("SECRETRTxxxxxxxxxxxxxxxxxxxxxxxx", 100), "[masked]");
+        assert_eq!(sanitize(&"a".repeat(70), 100), "[masked]");
     }
 }

@@ -7,9 +7,25 @@
 use std::fmt;
 
 use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use memchr::memchr;
 
-use crate::json::{self, ObjectError};
+use crate::json::{self, ObjectError, Span, Text};
+
+/// The base64url engine for the three segments: the base64 crate's SIMD engine (AVX2 or
+/// NEON, detected once at run time, scalar otherwise; the `unsafe` is the base64 crate's,
+/// this crate forbids its own), configured strictly: no padding, no trailing bits.
+#[cfg(any(target_arch = "x86_64", all(target_arch = "aarch64", target_feature = "neon")))]
+fn engine() -> &'static base64::engine::Simd {
+    use base64::engine::{Simd, general_purpose::NO_PAD};
+    static ENGINE: std::sync::LazyLock<Simd> = std::sync::LazyLock::new(|| Simd::url_safe(NO_PAD));
+    &ENGINE
+}
+
+/// The base64url engine (scalar on this target), strict as above.
+#[cfg(not(any(target_arch = "x86_64", all(target_arch = "aarch64", target_feature = "neon"))))]
+fn engine() -> &'static base64::engine::GeneralPurpose {
+    &base64::engine::general_purpose::URL_SAFE_NO_PAD
+}
 
 /// Which segment of a compact JWS an error is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -99,29 +115,34 @@ impl JwtError {
 }
 
 /// The members of a JOSE header that matter to a client. Decoded, never trusted on its own.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Default)]
 pub struct JwtHeader {
-    pub(crate) alg: Option<String>,
-    pub(crate) typ: Option<String>,
-    pub(crate) kid: Option<String>,
-    pub(crate) has_crit: bool,
+    /// `alg`, `typ` and `kid` one after the other; the spans below point into it.
+    text: SmallText,
+    alg: Option<Span>,
+    typ: Option<Span>,
+    kid: Option<Span>,
+    has_crit: bool,
 }
 
 impl JwtHeader {
+    fn get(&self, span: Option<Span>) -> Option<&str> {
+        span.map(|s| self.text.as_str().get(s.start..s.end).unwrap_or_default())
+    }
     /// `alg`, e.g. `RS256`; `none` is refused by validation.
     #[must_use]
     pub fn alg(&self) -> Option<&str> {
-        self.alg.as_deref()
+        self.get(self.alg)
     }
     /// `typ`, if any.
     #[must_use]
     pub fn typ(&self) -> Option<&str> {
-        self.typ.as_deref()
+        self.get(self.typ)
     }
     /// `kid`, the key id, if any.
     #[must_use]
     pub fn kid(&self) -> Option<&str> {
-        self.kid.as_deref()
+        self.get(self.kid)
     }
     /// Whether a `crit` member is present (refused by validation: this crate understands no
     /// extension).
@@ -131,51 +152,193 @@ impl JwtHeader {
     }
 }
 
+impl fmt::Debug for JwtHeader {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JwtHeader")
+            .field("alg", &self.alg())
+            .field("typ", &self.typ())
+            .field("kid", &self.kid())
+            .field("has_crit", &self.has_crit)
+            .finish()
+    }
+}
+
+impl PartialEq for JwtHeader {
+    fn eq(&self, other: &Self) -> bool {
+        (self.alg(), self.typ(), self.kid(), self.has_crit)
+            == (other.alg(), other.typ(), other.kid(), other.has_crit)
+    }
+}
+
+impl Eq for JwtHeader {}
+
+/// Short text kept inline (a header's `alg`, `typ` and `kid` rarely pass 64 bytes), longer
+/// text on the heap.
+#[derive(Clone)]
+enum SmallText {
+    Inline(u8, [u8; SMALL]),
+    Heap(String),
+}
+
+const SMALL: usize = 64;
+
+impl Default for SmallText {
+    fn default() -> Self {
+        SmallText::Inline(0, [0; SMALL])
+    }
+}
+
+impl SmallText {
+    fn from_parts(parts: &[&str]) -> Self {
+        let total: usize = parts.iter().map(|p| p.len()).sum();
+        if total <= SMALL {
+            let mut bytes = [0; SMALL];
+            let mut at = 0;
+            for p in parts {
+                bytes[at..at + p.len()].copy_from_slice(p.as_bytes());
+                at += p.len();
+            }
+            // `total` <= 64 fits in a u8.
+            SmallText::Inline(total as u8, bytes)
+        } else {
+            SmallText::Heap(parts.concat())
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        match self {
+            // UTF-8 by construction (whole strings laid end to end).
+            SmallText::Inline(len, bytes) => {
+                std::str::from_utf8(&bytes[..usize::from(*len)]).unwrap_or_default()
+            }
+            SmallText::Heap(s) => s,
+        }
+    }
+}
+
 /// Splits a compact JWS and decodes its header and payload; the signature segment is
 /// checked to be base64url (it may be empty) but not verified.
 pub(crate) fn decode_parts(jwt: &str) -> Result<(JwtHeader, Vec<u8>), JwtError> {
-    let mut parts = jwt.split('.');
-    let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
-        return Err(JwtError::SegmentCount { found: jwt.split('.').count() });
+    let b = jwt.as_bytes();
+    let dots = memchr(b'.', b).and_then(|d1| memchr(b'.', &b[d1 + 1..]).map(|k| (d1, d1 + 1 + k)));
+    let (h, p, s) = match dots {
+        Some((d1, d2)) if memchr(b'.', &b[d2 + 1..]).is_none() => {
+            (&jwt[..d1], &jwt[d1 + 1..d2], &jwt[d2 + 1..])
+        }
+        _ => return Err(JwtError::SegmentCount { found: memchr::memchr_iter(b'.', b).count() + 1 }),
     };
-    let header_bytes = b64(h, Segment::Header)?;
-    let payload = b64(p, Segment::Payload)?;
-    if !s.is_empty() {
-        // Decoding is the cheapest complete syntax check; the bytes are not kept.
-        URL_SAFE_NO_PAD.decode(s).map_err(|_| JwtError::Base64 { segment: Segment::Signature })?;
+    // The header is small: decoded on the stack (a huge one goes to the heap).
+    let mut stack = [0u8; 384];
+    let heap;
+    let header_bytes: &[u8] = if h.is_empty() {
+        return Err(JwtError::Base64 { segment: Segment::Header });
+    } else if h.len() <= 512 {
+        let n = engine()
+            .decode_slice(h, &mut stack)
+            .map_err(|_| JwtError::Base64 { segment: Segment::Header })?;
+        &stack[..n]
+    } else {
+        heap = engine().decode(h).map_err(|_| JwtError::Base64 { segment: Segment::Header })?;
+        &heap
+    };
+    if p.is_empty() {
+        return Err(JwtError::Base64 { segment: Segment::Payload });
     }
-    let header = parse_header(&header_bytes)?;
+    let payload = engine().decode(p).map_err(|_| JwtError::Base64 { segment: Segment::Payload })?;
+    check_signature(s)?;
+    let header = parse_header(header_bytes)?;
     Ok((header, payload))
 }
 
-fn b64(segment_text: &str, segment: Segment) -> Result<Vec<u8>, JwtError> {
-    if segment_text.is_empty() {
-        return Err(JwtError::Base64 { segment });
+/// Checks that the signature segment is strict unpadded base64url, exactly as decoding it
+/// with the engine above would (the bytes are not needed): every symbol in the URL-safe
+/// alphabet, a length that is not 1 more than a multiple of 4, and no bits left over in the
+/// last symbol. Branch-free over the symbols, so that it vectorises.
+fn check_signature(s: &str) -> Result<(), JwtError> {
+    let b = s.as_bytes();
+    let outside = b.iter().fold(0u8, |acc, &c| {
+        // `c | 0x20` maps exactly `A-Z` and `a-z` onto `a-z`.
+        let letter = (c | 0x20).wrapping_sub(b'a') < 26;
+        let digit = c.wrapping_sub(b'0') < 10;
+        acc | u8::from(!(letter | digit | (c == b'-') | (c == b'_')))
+    });
+    let alphabet = outside == 0;
+    let last = b.last().map_or(0, |&c| sextet(c));
+    let leftover_zero = match b.len() % 4 {
+        1 => false,
+        2 => last & 0x0F == 0,
+        3 => last & 0x03 == 0,
+        _ => true,
+    };
+    if alphabet && leftover_zero { Ok(()) } else { Err(JwtError::Base64 { segment: Segment::Signature }) }
+}
+
+/// The value of a base64url symbol (0 for anything else).
+fn sextet(c: u8) -> u8 {
+    match c {
+        b'A'..=b'Z' => c - b'A',
+        b'a'..=b'z' => c - b'a' + 26,
+        b'0'..=b'9' => c - b'0' + 52,
+        b'-' => 62,
+        b'_' => 63,
+        _ => 0,
     }
-    URL_SAFE_NO_PAD.decode(segment_text).map_err(|_| JwtError::Base64 { segment })
 }
 
 fn parse_header(bytes: &[u8]) -> Result<JwtHeader, JwtError> {
-    std::str::from_utf8(bytes).map_err(|_| JwtError::NotUtf8 { segment: Segment::Header })?;
-    let members = json::parse_object(bytes).map_err(|e| JwtError::from_object(Segment::Header, e))?;
-    let mut header = JwtHeader::default();
-    for (name, value) in &members {
-        json::check_value(value).map_err(|e| JwtError::from_object(Segment::Header, e))?;
-        let text = || json::as_str(value).map(|s| s.into_owned());
-        match name.as_ref() {
-            "alg" => header.alg = text(),
-            "typ" => header.typ = text(),
-            "kid" => header.kid = text(),
-            "crit" => header.has_crit = !json::is_null(value),
+    let segment = Segment::Header;
+    let body = std::str::from_utf8(bytes).map_err(|_| JwtError::NotUtf8 { segment })?;
+    let mut side = String::new();
+    let mut members = json::Members::<8>::default();
+    json::read_object_str(body, &mut side, &mut members).map_err(|e| JwtError::from_object(segment, e))?;
+    let members = members.as_mut_slice();
+    let id_of = |_: (usize, u64, u64), name: &[u8]| match name {
+        b"alg" => 1,
+        b"typ" => 2,
+        b"kid" => 3,
+        b"crit" => 4,
+        _ => 0,
+    };
+    if let Some(name) = json::classify(members, Text::new(body, &side), id_of) {
+        return Err(JwtError::from_object(segment, ObjectError::Duplicate(name.to_owned())));
+    }
+    let mut found: [Option<Span>; 3] = [None; 3];
+    let mut has_crit = false;
+    for m in members.iter() {
+        if m.flags & json::CHECK != 0 {
+            json::check_text(Text::new(body, &side).get(m.value))
+                .map_err(|e| JwtError::from_object(segment, e))?;
+        }
+        match m.id {
+            1..=3 => found[usize::from(m.id - 1)] = json::string_span(body, m, &mut side),
+            4 => has_crit = m.kind != json::Kind::Null,
             _ => {}
         }
     }
-    Ok(header)
+    let text = Text::new(body, &side);
+    let parts = found.map(|span| span.map(|s| text.get(s)));
+    let mut at = 0;
+    let mut spans = [None; 3];
+    for (slot, part) in spans.iter_mut().zip(parts) {
+        if let Some(p) = part {
+            *slot = Some(Span::new(at, at + p.len()));
+            at += p.len();
+        }
+    }
+    let [alg, typ, kid] = spans;
+    Ok(JwtHeader {
+        text: SmallText::from_parts(&parts.map(Option::unwrap_or_default)),
+        alg,
+        typ,
+        kid,
+        has_crit,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
     fn b(s: &str) -> String {
         URL_SAFE_NO_PAD.encode(s)
@@ -229,5 +392,24 @@ mod tests {
     fn crit_header_is_noted() {
         let jwt = format!("{}.e30.", b(r#"{"alg":"RS256","crit":["exp"]}"#));
         assert!(decode_parts(&jwt).map(|(h, _)| h.has_crit()).unwrap_or(false));
+    }
+
+    #[test]
+    fn signature_check_agrees_with_decoding() {
+        let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=+/.";
+        let mut x: u32 = 12345;
+        for len in 0..40 {
+            for _ in 0..200 {
+                let s: String = (0..len)
+                    .map(|_| {
+                        x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                        // Mostly valid symbols, now and then an invalid one.
+                        let k = (x >> 16) as usize % if x.is_multiple_of(13) { alphabet.len() } else { 64 };
+                        char::from(alphabet[k])
+                    })
+                    .collect();
+                assert_eq!(check_signature(&s).is_ok(), URL_SAFE_NO_PAD.decode(&s).is_ok(), "{s:?}");
+            }
+        }
     }
 }

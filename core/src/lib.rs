@@ -54,16 +54,18 @@
 //! | --- | --- |
 //! | `config.rs` | [`ClientConfig`], [`ClientAuth`], [`BodyFormat`], the ReachFive profile, URL rules |
 //! | `request.rs` | [`build_refresh_request`]: RFC 6749 §6 request bytes |
-//! | `response.rs` | [`parse_refresh_response`], [`AuthResult`] |
+//! | `response.rs` | [`parse_refresh_response`], [`AuthResult`]; [`parse_refresh_response_borrowed`], [`AuthResultRef`] |
 //! | `jwt.rs` | compact JWS splitting and base64url; never verifies |
 //! | `claims.rs` | [`IdTokenPayload`], [`decode_id_token`] |
 //! | `discovery.rs` | OpenID discovery: the request and the checks on the document |
 //! | `validate.rs` | ID-token checks: OIDC Core §3.1.3.7 and §12.2 |
 //! | `store.rs` | [`TokenSet`] (what is persisted) and the [`TokenStore`] contract |
+//! | `memory_store.rs` | [`MemoryStore`]: a [`TokenStore`] in memory |
+//! | `session.rs` | [`Session`]: lifetime, rotation, the one refresh in flight, retries; the run loop |
 //! | `secret.rs` | [`AccessToken`], [`RefreshToken`], [`IdToken`], [`ClientSecret`]: redacted `Debug`, no `Display` |
 //! | `error.rs` | [`Error`] by fault: caller, server refused, server broke the protocol, ID token failed |
 //! | `time.rs` | [`UnixTime`], the only time type |
-//! | `json.rs` | strict JSON reading: one object, no repeated names |
+//! | `json.rs` | strict JSON reading: a single-pass scanner for the flat objects, serde_json as its reference; one object, no repeated names |
 //!
 //! [oidc-refresh]: https://docs.rs/oidc-refresh
 
@@ -78,9 +80,11 @@ pub mod discovery;
 mod error;
 mod json;
 mod jwt;
+mod memory_store;
 mod request;
 mod response;
 mod secret;
+pub mod session;
 mod store;
 mod time;
 pub mod validate;
@@ -89,14 +93,17 @@ pub use claims::{
     Address, IdTokenPayload, NumericDate, UpdatedAt, decode_id_token, decode_id_token_with_header,
 };
 pub use config::{BodyFormat, ClientAuth, ClientConfig, is_loopback_host, parse_endpoint};
+pub use error::StoreError;
 pub use error::{
     ConfigError, Error, ErrorDetail, Fault, OAuthError, ProtocolError, ProtocolErrorKind, TransportError,
     TransportErrorKind,
 };
 pub use jwt::{JwtError, JwtHeader, Segment};
+pub use memory_store::{MemoryStore, MemoryStoreGuard};
 pub use request::{RefreshParams, build_refresh_request, check_refresh_token, check_scope};
-pub use response::{AuthResult, parse_refresh_response};
-pub use secret::{AccessToken, ClientSecret, IdToken, OtherSecret, RefreshToken};
+pub use response::{AuthResult, AuthResultRef, parse_refresh_response, parse_refresh_response_borrowed};
+pub use secret::{AccessToken, ClientSecret, IdToken, OtherSecret, RefreshToken, SecretRef};
+pub use session::{Action, Session};
 pub use store::{StoreGuard, TokenSet, TokenStore};
 pub use time::UnixTime;
 pub use validate::{

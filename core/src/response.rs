@@ -1,7 +1,14 @@
 //! Parsing the token endpoint's answer (RFC 6749 §5.1, §5.2; rules 10–19) into
-//! [`AuthResult`] or a typed [`Error`].
+//! [`AuthResult`] (or, for a caller that keeps the body, [`AuthResultRef`]) or a typed
+//! [`Error`].
+//!
+//! One pass of the strict scanner (`json.rs`) finds the members as places in the body; the
+//! rules below type them in the order the contract gives. A success then owns *one* copy of
+//! the body (the tokens are views into it, zeroed when the result goes) and, with an ID
+//! token, one buffer of decoded claims: a handful of allocations, not one per field.
 
 use std::fmt;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use http::header::{CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
@@ -12,14 +19,14 @@ use serde_json::value::RawValue;
 
 use crate::claims::{self, IdTokenPayload};
 use crate::error::{Error, ErrorDetail, OAuthError, ProtocolError, ProtocolErrorKind, sanitize};
-use crate::json::{self, Member, ObjectError};
+use crate::json::{self, InlineVec, Kind, Member, ObjectError, OptSpan, Span, Text};
 use crate::jwt::JwtHeader;
-use crate::request::check_refresh_token_str;
-use crate::secret::{AccessToken, IdToken, OtherSecret, RefreshToken};
+use crate::secret::{AccessToken, IdToken, OtherSecret, RefreshToken, SecretBuf, SecretRef, wipe};
 use crate::time::UnixTime;
 
 /// The output names of [`AuthResult`]; an unknown member with one of these names would
-/// collide in the JSON output and is dropped.
+/// collide in the JSON output and is dropped (`member_id` spells them out).
+#[cfg(test)]
 const OUTPUT_NAMES: &[&str] = &[
     "accessToken",
     "tokenType",
@@ -36,31 +43,170 @@ const OUTPUT_NAMES: &[&str] = &[
     "providerAccessToken",
 ];
 
+// Classification of member names: the known members, `OUTPUT_COLLISION` for an unknown
+// member named like an output key, 0 for any other member.
+const ACCESS_TOKEN: u8 = 1;
+const TOKEN_TYPE: u8 = 2;
+const EXPIRES_IN: u8 = 3;
+const REFRESH_TOKEN: u8 = 4;
+const ID_TOKEN: u8 = 5;
+const SCOPE: u8 = 6;
+const CODE: u8 = 7;
+const STATE: u8 = 8;
+const STEP_UP_TOKEN: u8 = 9;
+const AMR: u8 = 10;
+const PROVIDER_NAME: u8 = 11;
+const PROVIDER_ACCESS_TOKEN: u8 = 12;
+const ERROR: u8 = 13;
+const OUTPUT_COLLISION: u8 = 255;
+
+/// The id of a member name (see above); `OUTPUT_NAMES` that are not wire names collide.
+fn member_id(key: (usize, u64, u64), name: &[u8]) -> u8 {
+    // Generated: one constant key per name of up to 16 bytes (length and two words).
+    const K_ACCESS_TOKEN: (usize, u64, u64) =
+        (12, json::word(b"access_token", 0), json::word(b"access_token", 8));
+    const K_TOKEN_TYPE: (usize, u64, u64) = (10, json::word(b"token_type", 0), json::word(b"token_type", 8));
+    const K_EXPIRES_IN: (usize, u64, u64) = (10, json::word(b"expires_in", 0), json::word(b"expires_in", 8));
+    const K_REFRESH_TOKEN: (usize, u64, u64) =
+        (13, json::word(b"refresh_token", 0), json::word(b"refresh_token", 8));
+    const K_ID_TOKEN: (usize, u64, u64) = (8, json::word(b"id_token", 0), json::word(b"id_token", 8));
+    const K_SCOPE: (usize, u64, u64) = (5, json::word(b"scope", 0), json::word(b"scope", 8));
+    const K_CODE: (usize, u64, u64) = (4, json::word(b"code", 0), json::word(b"code", 8));
+    const K_STATE: (usize, u64, u64) = (5, json::word(b"state", 0), json::word(b"state", 8));
+    const K_STEP_UP_TOKEN: (usize, u64, u64) =
+        (13, json::word(b"step_up_token", 0), json::word(b"step_up_token", 8));
+    const K_AMR: (usize, u64, u64) = (3, json::word(b"amr", 0), json::word(b"amr", 8));
+    const K_PROVIDER_NAME: (usize, u64, u64) =
+        (13, json::word(b"provider_name", 0), json::word(b"provider_name", 8));
+    const K_ERROR: (usize, u64, u64) = (5, json::word(b"error", 0), json::word(b"error", 8));
+    const K_ACCESSTOKEN_C: (usize, u64, u64) =
+        (11, json::word(b"accessToken", 0), json::word(b"accessToken", 8));
+    const K_TOKENTYPE_C: (usize, u64, u64) = (9, json::word(b"tokenType", 0), json::word(b"tokenType", 8));
+    const K_EXPIRESIN_C: (usize, u64, u64) = (9, json::word(b"expiresIn", 0), json::word(b"expiresIn", 8));
+    const K_REFRESHTOKEN_C: (usize, u64, u64) =
+        (12, json::word(b"refreshToken", 0), json::word(b"refreshToken", 8));
+    const K_IDTOKEN_C: (usize, u64, u64) = (7, json::word(b"idToken", 0), json::word(b"idToken", 8));
+    const K_IDTOKENPAYLOAD_C: (usize, u64, u64) =
+        (14, json::word(b"idTokenPayload", 0), json::word(b"idTokenPayload", 8));
+    const K_STEPUPTOKEN_C: (usize, u64, u64) =
+        (11, json::word(b"stepUpToken", 0), json::word(b"stepUpToken", 8));
+    const K_PROVIDERNAME_C: (usize, u64, u64) =
+        (12, json::word(b"providerName", 0), json::word(b"providerName", 8));
+    match key {
+        K_ACCESS_TOKEN => ACCESS_TOKEN,
+        K_TOKEN_TYPE => TOKEN_TYPE,
+        K_EXPIRES_IN => EXPIRES_IN,
+        K_REFRESH_TOKEN => REFRESH_TOKEN,
+        K_ID_TOKEN => ID_TOKEN,
+        K_SCOPE => SCOPE,
+        K_CODE => CODE,
+        K_STATE => STATE,
+        K_STEP_UP_TOKEN => STEP_UP_TOKEN,
+        K_AMR => AMR,
+        K_PROVIDER_NAME => PROVIDER_NAME,
+        K_ERROR => ERROR,
+        K_ACCESSTOKEN_C => OUTPUT_COLLISION,
+        K_TOKENTYPE_C => OUTPUT_COLLISION,
+        K_EXPIRESIN_C => OUTPUT_COLLISION,
+        K_REFRESHTOKEN_C => OUTPUT_COLLISION,
+        K_IDTOKEN_C => OUTPUT_COLLISION,
+        K_IDTOKENPAYLOAD_C => OUTPUT_COLLISION,
+        K_STEPUPTOKEN_C => OUTPUT_COLLISION,
+        K_PROVIDERNAME_C => OUTPUT_COLLISION,
+        (len, _, _) if len > 16 => match name {
+            b"provider_access_token" => PROVIDER_ACCESS_TOKEN,
+            b"providerAccessToken" => OUTPUT_COLLISION,
+            _ => 0,
+        },
+        _ => 0,
+    }
+}
+
+/// `token_type`: any case of `bearer` as `Bearer`, any other type as given.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum TokenType {
+    #[default]
+    Bearer,
+    Given(Span),
+}
+
+/// Every member of a success, as places in the response's text (see [`Text`]).
+#[derive(Clone, Debug, Default)]
+struct Fields {
+    access_token: Span,
+    token_type: TokenType,
+    expires_in: Option<u64>,
+    refresh_token: OptSpan,
+    id_token: OptSpan,
+    scope: OptSpan,
+    code: OptSpan,
+    state: OptSpan,
+    step_up_token: OptSpan,
+    /// The raw value: a string or an array of strings.
+    amr: OptSpan,
+    provider_name: OptSpan,
+    provider_access_token: OptSpan,
+    /// Name and raw value of every unknown member, in order.
+    extra: InlineVec<(Span, Span), 2>,
+}
+
 /// A successful token response, shaped like the ReachFive SDK's `AuthResult`.
 ///
 /// Serialises to the SDK's JSON (camelCase, absent fields omitted, `Bearer` normalised,
 /// unknown members under their wire names). `Debug` redacts every token and shows only the
 /// names of unknown members.
-#[derive(Clone, PartialEq)]
+///
+/// It owns one copy of the response body, zeroed when the result and the tokens borrowed
+/// from it are dropped; its tokens are views into that copy. A token cloned out of it (or
+/// taken with [`into_refresh_token`](Self::into_refresh_token)) owns its own copy.
 pub struct AuthResult {
+    buf: Arc<SecretBuf>,
+    body_len: usize,
+    fields: Fields,
     access_token: AccessToken,
-    token_type: String,
-    expires_in: Option<u64>,
     refresh_token: Option<RefreshToken>,
     id_token: Option<IdToken>,
+    code: Option<OtherSecret>,
+    step_up_token: Option<OtherSecret>,
+    provider_access_token: Option<OtherSecret>,
     id_token_header: Option<JwtHeader>,
     id_token_payload: Option<IdTokenPayload>,
-    scope: Option<String>,
-    code: Option<OtherSecret>,
-    state: Option<String>,
-    step_up_token: Option<OtherSecret>,
-    amr: Option<Vec<String>>,
-    provider_name: Option<String>,
-    provider_access_token: Option<OtherSecret>,
-    extra: Vec<(String, json::Raw)>,
+    amr: OnceLock<Vec<String>>,
 }
 
 impl AuthResult {
+    /// A result owning `buf` (the body, then the side text), its tokens views into it.
+    fn from_parts(
+        buf: Arc<SecretBuf>,
+        body_len: usize,
+        fields: Fields,
+        id_token_header: Option<JwtHeader>,
+        id_token_payload: Option<IdTokenPayload>,
+    ) -> Self {
+        Self {
+            access_token: AccessToken::view(&buf, fields.access_token),
+            refresh_token: fields.refresh_token.get().map(|s| RefreshToken::view(&buf, s)),
+            id_token: fields.id_token.get().map(|s| IdToken::view(&buf, s)),
+            code: fields.code.get().map(|s| OtherSecret::view(&buf, s)),
+            step_up_token: fields.step_up_token.get().map(|s| OtherSecret::view(&buf, s)),
+            provider_access_token: fields.provider_access_token.get().map(|s| OtherSecret::view(&buf, s)),
+            buf,
+            body_len,
+            fields,
+            id_token_header,
+            id_token_payload,
+            amr: OnceLock::new(),
+        }
+    }
+
+    fn text(&self) -> Text<'_> {
+        Text::joined(self.buf.as_str(), self.body_len)
+    }
+
+    fn shape(&self) -> Shape<'_> {
+        Shape::new(&self.fields, self.text(), self.id_token_payload.as_ref(), &self.amr)
+    }
+
     /// `access_token`: always present in a success.
     #[must_use]
     pub fn access_token(&self) -> &AccessToken {
@@ -69,18 +215,18 @@ impl AuthResult {
     /// `token_type`: `Bearer` for any case of `bearer`, any other type as given (`DPoP`).
     #[must_use]
     pub fn token_type(&self) -> &str {
-        &self.token_type
+        token_type(&self.fields, self.text())
     }
     /// `expires_in` in seconds; `None` means *unknown*, never *eternal* (rule 15).
     #[must_use]
     pub fn expires_in(&self) -> Option<u64> {
-        self.expires_in
+        self.fields.expires_in
     }
     /// When the access token expires, counted from when the request was *sent* so that
     /// the lifetime is never overstated (rule 22); `None` when `expires_in` is absent.
     #[must_use]
     pub fn expires_at(&self, sent_at: UnixTime) -> Option<UnixTime> {
-        self.expires_in.map(|s| sent_at + Duration::from_secs(s))
+        self.fields.expires_in.map(|s| sent_at + Duration::from_secs(s))
     }
     /// `refresh_token`: when present, it replaces the one that was sent, which is now spent
     /// (rule 16). Absent: keep using the previous one.
@@ -88,10 +234,11 @@ impl AuthResult {
     pub fn refresh_token(&self) -> Option<&RefreshToken> {
         self.refresh_token.as_ref()
     }
-    /// Takes the refresh token out of the result, consuming it.
+    /// Takes the refresh token out of the result, consuming it. The token owns its copy;
+    /// the rest of the response is zeroed as the result goes.
     #[must_use]
     pub fn into_refresh_token(self) -> Option<RefreshToken> {
-        self.refresh_token
+        self.refresh_token.map(RefreshToken::detached)
     }
     /// `id_token`, in compact form.
     #[must_use]
@@ -112,7 +259,7 @@ impl AuthResult {
     /// `scope` as granted. Absent means the requested (or previous) scope (rule 17).
     #[must_use]
     pub fn scope(&self) -> Option<&str> {
-        self.scope.as_deref()
+        self.fields.scope.get().map(|s| self.text().get(s))
     }
     /// `code`.
     #[must_use]
@@ -122,7 +269,7 @@ impl AuthResult {
     /// `state`.
     #[must_use]
     pub fn state(&self) -> Option<&str> {
-        self.state.as_deref()
+        self.fields.state.get().map(|s| self.text().get(s))
     }
     /// ReachFive's `step_up_token`.
     #[must_use]
@@ -132,12 +279,12 @@ impl AuthResult {
     /// `amr`, always a list.
     #[must_use]
     pub fn amr(&self) -> Option<&[String]> {
-        self.amr.as_deref()
+        amr(&self.fields, self.text(), &self.amr)
     }
     /// ReachFive's `provider_name`.
     #[must_use]
     pub fn provider_name(&self) -> Option<&str> {
-        self.provider_name.as_deref()
+        self.fields.provider_name.get().map(|s| self.text().get(s))
     }
     /// ReachFive's `provider_access_token`.
     #[must_use]
@@ -146,59 +293,38 @@ impl AuthResult {
     }
     /// Every member the SDK does not know, under its wire name, with its JSON value.
     pub fn extra(&self) -> impl ExactSizeIterator<Item = (&str, &RawValue)> {
-        self.extra.iter().map(|(k, v)| (k.as_str(), &**v))
+        extra(&self.fields, self.text())
+    }
+}
+
+/// A clone shares the owned body with the original (its tokens are views into it too).
+impl Clone for AuthResult {
+    fn clone(&self) -> Self {
+        Self::from_parts(
+            Arc::clone(&self.buf),
+            self.body_len,
+            self.fields.clone(),
+            self.id_token_header.clone(),
+            self.id_token_payload.clone(),
+        )
+    }
+}
+
+impl PartialEq for AuthResult {
+    fn eq(&self, other: &Self) -> bool {
+        self.shape() == other.shape() && self.id_token_header == other.id_token_header
     }
 }
 
 impl fmt::Debug for AuthResult {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let extra: Vec<&str> = self.extra.iter().map(|(k, _)| k.as_str()).collect();
-        f.debug_struct("AuthResult")
-            .field("access_token", &self.access_token)
-            .field("token_type", &self.token_type)
-            .field("expires_in", &self.expires_in)
-            .field("refresh_token", &self.refresh_token)
-            .field("id_token", &self.id_token)
-            .field("id_token_payload", &self.id_token_payload)
-            .field("scope", &self.scope)
-            .field("code", &self.code)
-            .field("state", &self.state.as_ref().map(|_| "<present>"))
-            .field("step_up_token", &self.step_up_token)
-            .field("amr", &self.amr)
-            .field("provider_name", &self.provider_name)
-            .field("provider_access_token", &self.provider_access_token)
-            .field("extra", &extra)
-            .finish()
+        self.shape().debug("AuthResult", f)
     }
 }
 
 impl Serialize for AuthResult {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(None)?;
-        macro_rules! opt {
-            ($key:literal, $field:expr) => {
-                if let Some(v) = &$field {
-                    m.serialize_entry($key, v)?;
-                }
-            };
-        }
-        m.serialize_entry("accessToken", &self.access_token)?;
-        m.serialize_entry("tokenType", &self.token_type)?;
-        opt!("expiresIn", self.expires_in);
-        opt!("refreshToken", self.refresh_token);
-        opt!("idToken", self.id_token);
-        opt!("idTokenPayload", self.id_token_payload);
-        opt!("scope", self.scope);
-        opt!("code", self.code);
-        opt!("state", self.state);
-        opt!("stepUpToken", self.step_up_token);
-        opt!("amr", self.amr);
-        opt!("providerName", self.provider_name);
-        opt!("providerAccessToken", self.provider_access_token);
-        for (k, v) in &self.extra {
-            m.serialize_entry(k, v)?;
-        }
-        m.end()
+        self.shape().serialize(s)
     }
 }
 
@@ -207,13 +333,304 @@ impl Serialize for AuthResult {
 impl<'de> Deserialize<'de> for AuthResult {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let raw = Box::<RawValue>::deserialize(d)?;
-        parse_success(&parse_members_checked(raw.get().as_bytes()).map_err(serde::de::Error::custom)?)
-            .map_err(serde::de::Error::custom)
+        let mut out = AuthResultRef::empty();
+        let mut members = json::Members::<16>::default();
+        let body = json::read_object(raw.get().as_bytes(), &mut out.side, &mut members)
+            .map_err(|e| serde::de::Error::custom(object_error_kind(e)))?;
+        out.body = body;
+        let AuthResultRef { side, fields, id_token_header, id_token_payload, .. } = &mut out;
+        if let Some(name) = json::classify(members.as_mut_slice(), Text::new(body, side), member_id) {
+            let kind = ProtocolErrorKind::DuplicateMember { name: sanitize(name, 64) };
+            return Err(serde::de::Error::custom(kind));
+        }
+        parse_success(body, side, members.as_slice(), fields, id_token_header, id_token_payload)
+            .map_err(serde::de::Error::custom)?;
+        Ok(out.into_owned())
     }
 }
 
-fn parse_members_checked(bytes: &[u8]) -> Result<Vec<Member<'_>>, ProtocolErrorKind> {
-    json::parse_object(bytes).map_err(object_error_kind)
+/// A successful token response that borrows the response body: [`AuthResult`] without the
+/// copy, for a caller that keeps the body alive.
+///
+/// Returned by [`parse_refresh_response_borrowed`]. The accessors are those of
+/// [`AuthResult`], with the tokens as [`SecretRef`]s; it serialises to the same JSON.
+/// The only allocations are the decoded ID-token claims and, for a string holding an escape,
+/// its unescaped copy (zeroed on drop); the body is the caller's to zero.
+pub struct AuthResultRef<'a> {
+    body: &'a str,
+    /// Strings unescaped out of the body (tokens among them): zeroed on drop.
+    side: String,
+    fields: Fields,
+    id_token_header: Option<JwtHeader>,
+    id_token_payload: Option<IdTokenPayload>,
+    amr: OnceLock<Vec<String>>,
+}
+
+impl<'a> AuthResultRef<'a> {
+    fn text(&self) -> Text<'_> {
+        Text::new(self.body, &self.side)
+    }
+
+    fn shape(&self) -> Shape<'_> {
+        Shape::new(&self.fields, self.text(), self.id_token_payload.as_ref(), &self.amr)
+    }
+
+    fn secret(&self, span: Span, kind: &'static str) -> SecretRef<'_> {
+        SecretRef::new(self.text().get(span), kind)
+    }
+
+    /// A result with nothing in it yet, for the parser to fill in place.
+    fn empty() -> Self {
+        Self {
+            body: "",
+            side: String::new(),
+            fields: Fields::default(),
+            id_token_header: None,
+            id_token_payload: None,
+            amr: OnceLock::new(),
+        }
+    }
+
+    /// Copies the body into an owned [`AuthResult`] (one allocation; the decoded ID token
+    /// moves over).
+    #[must_use]
+    pub fn into_owned(mut self) -> AuthResult {
+        let mut text = String::with_capacity(self.body.len() + self.side.len());
+        text.push_str(self.body);
+        text.push_str(&self.side);
+        AuthResult::from_parts(
+            SecretBuf::new(text),
+            self.body.len(),
+            std::mem::take(&mut self.fields),
+            self.id_token_header.take(),
+            self.id_token_payload.take(),
+        )
+    }
+
+    /// `access_token`: always present in a success.
+    #[must_use]
+    pub fn access_token(&self) -> SecretRef<'_> {
+        self.secret(self.fields.access_token, "AccessToken")
+    }
+    /// `token_type`: `Bearer` for any case of `bearer`, any other type as given (`DPoP`).
+    #[must_use]
+    pub fn token_type(&self) -> &str {
+        token_type(&self.fields, self.text())
+    }
+    /// `expires_in` in seconds; `None` means *unknown*, never *eternal* (rule 15).
+    #[must_use]
+    pub fn expires_in(&self) -> Option<u64> {
+        self.fields.expires_in
+    }
+    /// When the access token expires, counted from when the request was *sent* (rule 22).
+    #[must_use]
+    pub fn expires_at(&self, sent_at: UnixTime) -> Option<UnixTime> {
+        self.fields.expires_in.map(|s| sent_at + Duration::from_secs(s))
+    }
+    /// `refresh_token`: when present, it replaces the one that was sent (rule 16).
+    #[must_use]
+    pub fn refresh_token(&self) -> Option<SecretRef<'_>> {
+        self.fields.refresh_token.get().map(|s| self.secret(s, "RefreshToken"))
+    }
+    /// `id_token`, in compact form.
+    #[must_use]
+    pub fn id_token(&self) -> Option<SecretRef<'_>> {
+        self.fields.id_token.get().map(|s| self.secret(s, "IdToken"))
+    }
+    /// The decoded JOSE header of the ID token (not serialised).
+    #[must_use]
+    pub fn id_token_header(&self) -> Option<&JwtHeader> {
+        self.id_token_header.as_ref()
+    }
+    /// The decoded, **unverified** claims of the ID token.
+    #[must_use]
+    pub fn id_token_payload(&self) -> Option<&IdTokenPayload> {
+        self.id_token_payload.as_ref()
+    }
+    /// `scope` as granted (rule 17).
+    #[must_use]
+    pub fn scope(&self) -> Option<&str> {
+        self.fields.scope.get().map(|s| self.text().get(s))
+    }
+    /// `code`.
+    #[must_use]
+    pub fn code(&self) -> Option<SecretRef<'_>> {
+        self.fields.code.get().map(|s| self.secret(s, "OtherSecret"))
+    }
+    /// `state`.
+    #[must_use]
+    pub fn state(&self) -> Option<&str> {
+        self.fields.state.get().map(|s| self.text().get(s))
+    }
+    /// ReachFive's `step_up_token`.
+    #[must_use]
+    pub fn step_up_token(&self) -> Option<SecretRef<'_>> {
+        self.fields.step_up_token.get().map(|s| self.secret(s, "OtherSecret"))
+    }
+    /// `amr`, always a list.
+    #[must_use]
+    pub fn amr(&self) -> Option<&[String]> {
+        amr(&self.fields, self.text(), &self.amr)
+    }
+    /// ReachFive's `provider_name`.
+    #[must_use]
+    pub fn provider_name(&self) -> Option<&str> {
+        self.fields.provider_name.get().map(|s| self.text().get(s))
+    }
+    /// ReachFive's `provider_access_token`.
+    #[must_use]
+    pub fn provider_access_token(&self) -> Option<SecretRef<'_>> {
+        self.fields.provider_access_token.get().map(|s| self.secret(s, "OtherSecret"))
+    }
+    /// Every member the SDK does not know, under its wire name, with its JSON value.
+    pub fn extra(&self) -> impl ExactSizeIterator<Item = (&str, &RawValue)> {
+        extra(&self.fields, self.text())
+    }
+}
+
+impl Drop for AuthResultRef<'_> {
+    fn drop(&mut self) {
+        wipe(&mut self.side);
+    }
+}
+
+impl fmt::Debug for AuthResultRef<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.shape().debug("AuthResultRef", f)
+    }
+}
+
+impl Serialize for AuthResultRef<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.shape().serialize(s)
+    }
+}
+
+impl PartialEq for AuthResultRef<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.shape() == other.shape() && self.id_token_header == other.id_token_header
+    }
+}
+
+fn token_type<'t>(fields: &Fields, text: Text<'t>) -> &'t str {
+    match fields.token_type {
+        TokenType::Bearer => "Bearer",
+        TokenType::Given(s) => text.get(s),
+    }
+}
+
+fn amr<'r>(fields: &Fields, text: Text<'r>, cell: &'r OnceLock<Vec<String>>) -> Option<&'r [String]> {
+    fields.amr.get().map(|s| cell.get_or_init(|| json::str_list(text.get(s))).as_slice())
+}
+
+fn extra<'r>(fields: &'r Fields, text: Text<'r>) -> impl ExactSizeIterator<Item = (&'r str, &'r RawValue)> {
+    fields.extra.as_slice().iter().map(move |(k, v)| (text.get(*k), json::raw_value(text.get(*v))))
+}
+
+/// What [`AuthResult`] and [`AuthResultRef`] show, serialise and compare.
+struct Shape<'r> {
+    fields: &'r Fields,
+    text: Text<'r>,
+    payload: Option<&'r IdTokenPayload>,
+    amr: &'r OnceLock<Vec<String>>,
+}
+
+impl<'r> Shape<'r> {
+    fn new(
+        fields: &'r Fields,
+        text: Text<'r>,
+        payload: Option<&'r IdTokenPayload>,
+        amr: &'r OnceLock<Vec<String>>,
+    ) -> Self {
+        Self { fields, text, payload, amr }
+    }
+
+    fn get(&self, span: Option<Span>) -> Option<&'r str> {
+        let text = self.text;
+        span.map(|s| text.get(s))
+    }
+
+    fn amr(&self) -> Option<&'r [String]> {
+        amr(self.fields, self.text, self.amr)
+    }
+
+    fn secret(&self, span: Option<Span>, kind: &'static str) -> Option<SecretRef<'r>> {
+        self.get(span).map(|v| SecretRef::new(v, kind))
+    }
+
+    fn debug(&self, name: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let f_ = self.fields;
+        let extra: Vec<&str> = f_.extra.as_slice().iter().map(|(k, _)| self.text.get(*k)).collect();
+        f.debug_struct(name)
+            .field("access_token", &SecretRef::new(self.text.get(f_.access_token), "AccessToken"))
+            .field("token_type", &token_type(f_, self.text))
+            .field("expires_in", &f_.expires_in)
+            .field("refresh_token", &self.secret(f_.refresh_token.get(), "RefreshToken"))
+            .field("id_token", &self.secret(f_.id_token.get(), "IdToken"))
+            .field("id_token_payload", &self.payload)
+            .field("scope", &self.get(f_.scope.get()))
+            .field("code", &self.secret(f_.code.get(), "OtherSecret"))
+            .field("state", &f_.state.get().map(|_| "<present>"))
+            .field("step_up_token", &self.secret(f_.step_up_token.get(), "OtherSecret"))
+            .field("amr", &self.amr())
+            .field("provider_name", &self.get(f_.provider_name.get()))
+            .field("provider_access_token", &self.secret(f_.provider_access_token.get(), "OtherSecret"))
+            .field("extra", &extra)
+            .finish()
+    }
+}
+
+impl PartialEq for Shape<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        let (a, b) = (self.fields, other.fields);
+        self.text.get(a.access_token) == other.text.get(b.access_token)
+            && token_type(a, self.text) == token_type(b, other.text)
+            && a.expires_in == b.expires_in
+            && self.get(a.refresh_token.get()) == other.get(b.refresh_token.get())
+            && self.get(a.id_token.get()) == other.get(b.id_token.get())
+            && self.payload == other.payload
+            && self.get(a.scope.get()) == other.get(b.scope.get())
+            && self.get(a.code.get()) == other.get(b.code.get())
+            && self.get(a.state.get()) == other.get(b.state.get())
+            && self.get(a.step_up_token.get()) == other.get(b.step_up_token.get())
+            && self.amr() == other.amr()
+            && self.get(a.provider_name.get()) == other.get(b.provider_name.get())
+            && self.get(a.provider_access_token.get()) == other.get(b.provider_access_token.get())
+            && extra(a, self.text)
+                .map(|(k, v)| (k, v.get()))
+                .eq(extra(b, other.text).map(|(k, v)| (k, v.get())))
+    }
+}
+
+impl Serialize for Shape<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let f = self.fields;
+        let mut m = s.serialize_map(None)?;
+        macro_rules! opt {
+            ($key:literal, $value:expr) => {
+                if let Some(v) = $value {
+                    m.serialize_entry($key, v)?;
+                }
+            };
+        }
+        m.serialize_entry("accessToken", self.text.get(f.access_token))?;
+        m.serialize_entry("tokenType", token_type(f, self.text))?;
+        opt!("expiresIn", &f.expires_in);
+        opt!("refreshToken", self.get(f.refresh_token.get()));
+        opt!("idToken", self.get(f.id_token.get()));
+        opt!("idTokenPayload", self.payload);
+        opt!("scope", self.get(f.scope.get()));
+        opt!("code", self.get(f.code.get()));
+        opt!("state", self.get(f.state.get()));
+        opt!("stepUpToken", self.get(f.step_up_token.get()));
+        opt!("amr", self.amr());
+        opt!("providerName", self.get(f.provider_name.get()));
+        opt!("providerAccessToken", self.get(f.provider_access_token.get()));
+        for (k, v) in extra(f, self.text) {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
 }
 
 fn object_error_kind(e: ObjectError) -> ProtocolErrorKind {
@@ -235,7 +652,8 @@ fn object_error_kind(e: ObjectError) -> ProtocolErrorKind {
 /// - A 2xx without `error` that rotated the refresh token but is otherwise unusable yields a
 ///   protocol error *holding that refresh token* (rule 18).
 ///
-/// The content type is not checked: the body decides.
+/// The content type is not checked: the body decides. The result owns one copy of the body
+/// (see [`AuthResult`]); [`parse_refresh_response_borrowed`] makes none.
 ///
 /// ```
 /// use oidc_refresh_core::{http, parse_refresh_response};
@@ -265,40 +683,76 @@ fn object_error_kind(e: ObjectError) -> ProtocolErrorKind {
 /// [`Error::Server`] for an OAuth error response, [`Error::Protocol`] for everything that
 /// breaks the protocol (see [`ProtocolErrorKind`]).
 pub fn parse_refresh_response<B: AsRef<[u8]>>(response: &Response<B>) -> Result<AuthResult, Error> {
+    parse_refresh_response_borrowed(response).map(AuthResultRef::into_owned)
+}
+
+/// [`parse_refresh_response`] without copying the body: the result borrows it.
+///
+/// Same rules, same errors, same JSON; for a caller that keeps the response (and so the
+/// body) alive while it reads the result. [`AuthResultRef::into_owned`] turns it into an
+/// [`AuthResult`] later.
+///
+/// ```
+/// use oidc_refresh_core::{http, parse_refresh_response_borrowed};
+///
+/// let response = http::Response::new(br#"{"access_token":"at","token_type":"bearer"}"#.to_vec());
+/// let result = parse_refresh_response_borrowed(&response)?;
+/// assert_eq!(result.access_token().expose_secret(), "at");
+/// assert_eq!(result.token_type(), "Bearer");
+/// assert_eq!(format!("{:?}", result.access_token()), "AccessToken(<redacted>)");
+/// # Ok::<(), oidc_refresh_core::Error>(())
+/// ```
+///
+/// # Errors
+///
+/// As [`parse_refresh_response`].
+pub fn parse_refresh_response_borrowed<B: AsRef<[u8]>>(
+    response: &Response<B>,
+) -> Result<AuthResultRef<'_>, Error> {
     let status = response.status();
     let headers = response.headers();
-    let body = response.body().as_ref();
-    let fail = |kind: ProtocolErrorKind| -> Error {
-        let mut e = ProtocolError::new(kind);
-        e.status = Some(status);
-        e.content_type = header_text(headers, CONTENT_TYPE, 64);
-        e.retry_after = header_text(headers, RETRY_AFTER, 64);
-        e.into()
-    };
+    let bytes = response.body().as_ref();
+    let fail = |kind: ProtocolErrorKind| protocol_error(kind, status, headers, None);
 
-    let members = match json::parse_members(body) {
-        Ok(m) => m,
+    // The result is built in place; until it is returned, its side buffer is the parse's
+    // (dropping it on an error wipes the unescaped strings).
+    let mut out = AuthResultRef::empty();
+    let mut members = json::Members::<16>::default();
+    let body = match json::read_object(bytes, &mut out.side, &mut members) {
+        Ok(body) => body,
         Err(ObjectError::NotJson(detail)) => {
             let mut e = ProtocolError::new(ProtocolErrorKind::NotJson { detail });
             e.status = Some(status);
             e.content_type = header_text(headers, CONTENT_TYPE, 64);
             e.retry_after = header_text(headers, RETRY_AFTER, 64);
-            e.excerpt = excerpt(body);
+            e.excerpt = excerpt(bytes);
             return Err(e.into());
         }
         Err(other) => return Err(fail(object_error_kind(other))),
     };
+    out.body = body;
+    let side = &mut out.side;
+    // The first repeated name, reported in its turn (after `error` and the status).
+    let duplicate =
+        json::classify(members.as_mut_slice(), Text::new(body, side), member_id).map(str::to_owned);
+    let members = members.as_slice();
 
     // Rule 10/11: a non-empty string `error` makes it an OAuth error, whatever the status.
-    if let Some((_, value)) = members.iter().find(|(k, _)| k == "error")
-        && !json::is_null(value)
+    if let Some(m) = members.iter().find(|m| m.id == ERROR)
+        && m.kind != Kind::Null
     {
-        return match json::as_str(value) {
+        let code = json::string_span(body, m, side).map(|s| Text::new(body, side).get(s).to_owned());
+        return match code {
             Some(code) if !code.is_empty() => {
-                if let Some(name) = json::find_duplicate(members.iter().map(|(k, _)| k.as_ref())) {
+                if let Some(name) = &duplicate {
                     return Err(fail(ProtocolErrorKind::DuplicateMember { name: sanitize(name, 64) }));
                 }
-                Err(oauth_error(status, headers, code.into_owned(), &members).into())
+                // Repeated names nested anywhere in an error body are refused too.
+                for m in members.iter().filter(|m| m.flags & json::CHECK != 0) {
+                    json::check_text(Text::new(body, side).get(m.value))
+                        .map_err(|e| fail(object_error_kind(e)))?;
+                }
+                Err(oauth_error(status, headers, code, members, body, side).into())
             }
             _ => Err(fail(ProtocolErrorKind::InvalidField {
                 field: "error",
@@ -318,152 +772,181 @@ pub fn parse_refresh_response<B: AsRef<[u8]>>(response: &Response<B>) -> Result<
 
     // Rule 18: find a well-formed rotated refresh token first, so that any later failure
     // still hands it over. A repeated `refresh_token` is ambiguous and is not used.
-    let mut rt_values = members.iter().filter(|(k, _)| k == "refresh_token").map(|(_, v)| v);
-    let rotated = match (rt_values.next(), rt_values.next()) {
-        (Some(v), None) => json::as_str(v).filter(|t| check_refresh_token_str(t).is_ok()),
+    let mut rt = members.iter().filter(|m| m.id == REFRESH_TOKEN);
+    let rotated = match (rt.next(), rt.next()) {
+        (Some(m), None) => {
+            json::string_span(body, m, side).filter(|s| printable_ascii(Text::new(body, side).get(*s)))
+        }
         _ => None,
     };
-    let with_rotated = |kind: ProtocolErrorKind| -> Error {
-        let mut e = ProtocolError::new(kind);
-        e.status = Some(status);
-        e.content_type = header_text(headers, CONTENT_TYPE, 64);
-        e.retry_after = header_text(headers, RETRY_AFTER, 64);
-        e.rotated_refresh_token = rotated.as_deref().map(RefreshToken::from);
-        e.into()
+    let with_rotated = |kind: ProtocolErrorKind, side: &String| {
+        protocol_error(kind, status, headers, rotated.map(|s| Text::new(body, side).get(s)))
     };
 
-    if let Some(name) = json::find_duplicate(members.iter().map(|(k, _)| k.as_ref())) {
-        return Err(with_rotated(ProtocolErrorKind::DuplicateMember { name: sanitize(name, 64) }));
+    if let Some(name) = &duplicate {
+        let kind = ProtocolErrorKind::DuplicateMember { name: sanitize(name, 64) };
+        return Err(with_rotated(kind, side));
     }
-    parse_success(&members).map_err(with_rotated)
+    let AuthResultRef { side, fields, id_token_header, id_token_payload, .. } = &mut out;
+    match parse_success(body, side, members, fields, id_token_header, id_token_payload) {
+        Ok(()) => Ok(out),
+        Err(kind) => Err(with_rotated(kind, &out.side)),
+    }
 }
 
-/// Types the members of a 2xx token response. On failure, returns the error kind; the
-/// caller attaches the status and the rotated refresh token.
-fn parse_success(members: &[Member<'_>]) -> Result<AuthResult, ProtocolErrorKind> {
+/// A protocol error about this response, holding the rotated refresh token if given.
+fn protocol_error(
+    kind: ProtocolErrorKind,
+    status: StatusCode,
+    headers: &HeaderMap,
+    rotated: Option<&str>,
+) -> Error {
+    let mut e = ProtocolError::new(kind);
+    e.status = Some(status);
+    e.content_type = header_text(headers, CONTENT_TYPE, 64);
+    e.retry_after = header_text(headers, RETRY_AFTER, 64);
+    e.rotated_refresh_token = rotated.map(RefreshToken::from);
+    e.into()
+}
+
+/// Types the members of a 2xx token response, in order. On failure, returns the error kind;
+/// the caller attaches the status and the rotated refresh token.
+fn parse_success(
+    body: &str,
+    side: &mut String,
+    members: &[Member],
+    f: &mut Fields,
+    header: &mut Option<JwtHeader>,
+    payload: &mut Option<IdTokenPayload>,
+) -> Result<(), ProtocolErrorKind> {
     fn invalid(field: &'static str, reason: &'static str) -> ProtocolErrorKind {
         ProtocolErrorKind::InvalidField { field, reason }
     }
-    fn string(v: &RawValue, field: &'static str) -> Result<String, ProtocolErrorKind> {
-        json::as_str(v).map(|s| s.into_owned()).ok_or(invalid(field, "expected a string"))
+    fn string(
+        body: &str,
+        side: &mut String,
+        m: &Member,
+        field: &'static str,
+    ) -> Result<Span, ProtocolErrorKind> {
+        json::string_span(body, m, side).ok_or(invalid(field, "expected a string"))
     }
-    fn non_empty(v: &RawValue, field: &'static str) -> Result<String, ProtocolErrorKind> {
-        match json::as_str(v) {
-            Some(s) if !s.is_empty() => Ok(s.into_owned()),
+    fn non_empty(
+        body: &str,
+        side: &mut String,
+        m: &Member,
+        field: &'static str,
+    ) -> Result<Span, ProtocolErrorKind> {
+        match json::string_span(body, m, side) {
+            Some(s) if s.end > s.start => Ok(s),
             _ => Err(invalid(field, "expected a non-empty string")),
         }
     }
 
     let mut access_token = None;
     let mut token_type = None;
-    let mut r = AuthResult {
-        access_token: AccessToken::new(String::new()),
-        token_type: String::new(),
-        expires_in: None,
-        refresh_token: None,
-        id_token: None,
-        id_token_header: None,
-        id_token_payload: None,
-        scope: None,
-        code: None,
-        state: None,
-        step_up_token: None,
-        amr: None,
-        provider_name: None,
-        provider_access_token: None,
-        extra: Vec::new(),
-    };
-    for (name, value) in members {
-        let value: &RawValue = value;
-        let known = matches!(
-            name.as_ref(),
-            "access_token"
-                | "token_type"
-                | "expires_in"
-                | "refresh_token"
-                | "id_token"
-                | "scope"
-                | "code"
-                | "state"
-                | "step_up_token"
-                | "amr"
-                | "provider_name"
-                | "provider_access_token"
-                | "error"
-        );
-        if known && json::is_null(value) {
+    for m in members {
+        if (ACCESS_TOKEN..=ERROR).contains(&m.id) && m.kind == Kind::Null {
             continue;
         }
-        match name.as_ref() {
-            "access_token" => access_token = Some(non_empty(value, "access_token")?),
-            "token_type" => token_type = Some(non_empty(value, "token_type")?),
-            "expires_in" => {
-                r.expires_in = Some(expires_in(value).ok_or(invalid(
+        match m.id {
+            ACCESS_TOKEN => access_token = Some(non_empty(body, side, m, "access_token")?),
+            TOKEN_TYPE => token_type = Some(non_empty(body, side, m, "token_type")?),
+            EXPIRES_IN => {
+                f.expires_in = Some(expires_in(body, side, m).ok_or(invalid(
                     "expires_in",
                     "expected a non-negative integer (or a string of digits) that fits in 64 bits",
-                ))?)
+                ))?);
             }
-            "refresh_token" => {
-                let t = non_empty(value, "refresh_token")?;
-                check_refresh_token_str(&t)
-                    .map_err(|_| invalid("refresh_token", "holds a character outside printable ASCII"))?;
-                r.refresh_token = Some(RefreshToken::from(t));
+            REFRESH_TOKEN => {
+                let t = non_empty(body, side, m, "refresh_token")?;
+                if !printable_ascii(Text::new(body, side).get(t)) {
+                    return Err(invalid("refresh_token", "holds a character outside printable ASCII"));
+                }
+                f.refresh_token = OptSpan::some(t);
             }
-            "id_token" => {
-                let jwt = string(value, "id_token")?;
-                let (header, payload) = claims::decode_parts(&jwt).map_err(ProtocolErrorKind::IdToken)?;
-                r.id_token = Some(IdToken::from(jwt));
-                r.id_token_header = Some(header);
-                r.id_token_payload = Some(payload);
+            ID_TOKEN => {
+                let jwt = string(body, side, m, "id_token")?;
+                claims::decode_parts_into(Text::new(body, side).get(jwt), header, payload)
+                    .map_err(ProtocolErrorKind::IdToken)?;
+                f.id_token = OptSpan::some(jwt);
             }
-            "scope" => r.scope = Some(string(value, "scope")?),
-            "code" => r.code = Some(OtherSecret::from(string(value, "code")?)),
-            "state" => r.state = Some(string(value, "state")?),
-            "step_up_token" => r.step_up_token = Some(OtherSecret::from(string(value, "step_up_token")?)),
-            "amr" => {
-                r.amr = Some(
-                    json::as_str_or_str_list(value)
-                        .ok_or(invalid("amr", "expected a string or an array of strings"))?,
-                )
+            SCOPE => f.scope = OptSpan::some(string(body, side, m, "scope")?),
+            CODE => f.code = OptSpan::some(string(body, side, m, "code")?),
+            STATE => f.state = OptSpan::some(string(body, side, m, "state")?),
+            STEP_UP_TOKEN => f.step_up_token = OptSpan::some(string(body, side, m, "step_up_token")?),
+            AMR => {
+                if !json::is_str_or_str_list(Text::new(body, side).get(m.value), m.kind) {
+                    return Err(invalid("amr", "expected a string or an array of strings"));
+                }
+                f.amr = OptSpan::some(m.value);
             }
-            "provider_name" => r.provider_name = Some(string(value, "provider_name")?),
-            "provider_access_token" => {
-                r.provider_access_token = Some(OtherSecret::from(string(value, "provider_access_token")?))
+            PROVIDER_NAME => f.provider_name = OptSpan::some(string(body, side, m, "provider_name")?),
+            PROVIDER_ACCESS_TOKEN => {
+                f.provider_access_token = OptSpan::some(string(body, side, m, "provider_access_token")?);
             }
-            other if OUTPUT_NAMES.contains(&other) => {}
+            OUTPUT_COLLISION => {
+                // Dropped from the output, but still held to the same strictness.
+                if m.flags & json::CHECK != 0 {
+                    json::check_text(Text::new(body, side).get(m.value)).map_err(object_error_kind)?;
+                }
+            }
             _ => {
-                json::check_value(value).map_err(object_error_kind)?;
-                r.extra.push((name.clone().into_owned(), json::Raw::new(value)));
+                // Unknown members, and a non-null `error` (only reachable by `Deserialize`).
+                if m.flags & json::CHECK != 0 {
+                    json::check_text(Text::new(body, side).get(m.value)).map_err(object_error_kind)?;
+                }
+                f.extra.push((m.name, m.value));
             }
         }
     }
-    r.access_token =
-        AccessToken::from(access_token.ok_or(ProtocolErrorKind::MissingField { field: "access_token" })?);
+    f.access_token = access_token.ok_or(ProtocolErrorKind::MissingField { field: "access_token" })?;
     let token_type = token_type.ok_or(ProtocolErrorKind::MissingField { field: "token_type" })?;
-    r.token_type = if token_type.eq_ignore_ascii_case("bearer") { "Bearer".to_owned() } else { token_type };
-    Ok(r)
+    f.token_type = if Text::new(body, side).get(token_type).eq_ignore_ascii_case("bearer") {
+        TokenType::Bearer
+    } else {
+        TokenType::Given(token_type)
+    };
+    Ok(())
+}
+
+/// A refresh token's syntax (RFC 6749 A.17, as `check_refresh_token`): non-empty, `%x20-7E`
+/// only. Branch-free over the bytes, so that it vectorises.
+fn printable_ascii(token: &str) -> bool {
+    // `b - 0x20 < 0x5F` is `0x20 <= b <= 0x7E`; OR-ing the failures keeps it branch-free.
+    !token.is_empty() && token.bytes().fold(0u8, |bad, b| bad | u8::from(b.wrapping_sub(0x20) >= 0x5F)) == 0
 }
 
 /// `expires_in`: a JSON integer or a string of ASCII digits, `0..=u64::MAX`.
-fn expires_in(value: &RawValue) -> Option<u64> {
-    let digits = match json::as_str(value) {
-        Some(s) => s,
-        None => std::borrow::Cow::Borrowed(value.get()),
-    };
+fn expires_in(body: &str, side: &mut String, m: &Member) -> Option<u64> {
+    let span = json::string_span(body, m, side).unwrap_or(m.value);
+    let digits = Text::new(body, side).get(span);
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
     digits.parse().ok()
 }
 
-fn oauth_error(status: StatusCode, headers: &HeaderMap, code: String, members: &[Member<'_>]) -> OAuthError {
-    let text = |name: &str| -> Option<String> {
-        members.iter().find(|(k, _)| k == name).and_then(|(_, v)| json::as_str(v)).map(|s| s.into_owned())
+fn oauth_error(
+    status: StatusCode,
+    headers: &HeaderMap,
+    code: String,
+    members: &[Member],
+    body: &str,
+    side: &mut String,
+) -> OAuthError {
+    let member =
+        |name: &str, side: &String| members.iter().find(|m| Text::new(body, side).get(m.name) == name);
+    let mut text = |name: &str| -> Option<String> {
+        let m = *member(name, side)?;
+        json::string_span(body, &m, side).map(|s| Text::new(body, side).get(s).to_owned())
     };
-    let details = members
-        .iter()
-        .find(|(k, _)| k == "error_details")
-        .and_then(|(_, v)| serde_json::from_str::<Vec<Box<RawValue>>>(v.get()).ok())
+    let description = text("error_description");
+    let uri = text("error_uri");
+    let user_msg = text("error_user_msg");
+    let message_key = text("error_message_key");
+    let error_id = text("error_id");
+    let details = member("error_details", side)
+        .and_then(|m| serde_json::from_str::<Vec<Box<RawValue>>>(Text::new(body, side).get(m.value)).ok())
         .map(|items| {
             items
                 .iter()
@@ -483,14 +966,14 @@ fn oauth_error(status: StatusCode, headers: &HeaderMap, code: String, members: &
     OAuthError {
         status,
         code,
-        description: text("error_description"),
-        uri: text("error_uri"),
+        description,
+        uri,
         www_authenticate: header_text(headers, WWW_AUTHENTICATE, 512),
         retry_after: header_text(headers, RETRY_AFTER, 64),
-        user_msg: text("error_user_msg"),
-        message_key: text("error_message_key"),
+        user_msg,
+        message_key,
         details,
-        error_id: text("error_id"),
+        error_id,
     }
 }
 
@@ -507,4 +990,25 @@ fn excerpt(body: &[u8]) -> Option<String> {
     }
     let head = &body[..body.len().min(MAX * 4)];
     Some(sanitize(String::from_utf8_lossy(head).trim(), MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(name: &str) -> (usize, u64, u64) {
+        (name.len(), json::word(name.as_bytes(), 0), json::word(name.as_bytes(), 8))
+    }
+
+    #[test]
+    fn every_output_name_is_known_or_dropped() {
+        for name in OUTPUT_NAMES {
+            assert_ne!(member_id(key(name), name.as_bytes()), 0, "{name}");
+        }
+        for (name, id) in [("access_token", ACCESS_TOKEN), ("error", ERROR), ("scope", SCOPE), ("x", 0)] {
+            assert_eq!(member_id(key(name), name.as_bytes()), id, "{name}");
+        }
+        assert_eq!(member_id(key("accessToken"), b"accessToken"), OUTPUT_COLLISION);
+        assert_eq!(member_id(key("access_tokens"), b"access_tokens"), 0);
+    }
 }

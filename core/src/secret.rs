@@ -8,43 +8,139 @@
 //! They implement `Serialize` and `Deserialize` as plain strings, because the SDK-shaped
 //! [`AuthResult`](crate::AuthResult) JSON carries the tokens on purpose: serialising is an
 //! explicit act, formatting is not.
+//!
+//! A token inside a parsed [`AuthResult`](crate::AuthResult) is a *view* into the one owned
+//! copy of the response body (a [`SecretBuf`], zeroed when its last view goes), so that
+//! parsing does not allocate once per token. Cloning a view, or taking the refresh token out
+//! of a result, gives a token that owns its own copy: a token kept for later never keeps the
+//! rest of the response (the other tokens) alive.
 
 use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use zeroize::Zeroize;
+
+use crate::json::Span;
+
+/// The owned text of one parsed response (the body, then anything unescaped out of it),
+/// shared by the token views into it and zeroed when the last of them is dropped.
+pub(crate) struct SecretBuf(String);
+
+impl SecretBuf {
+    pub(crate) fn new(text: String) -> Arc<Self> {
+        Arc::new(Self(text))
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Drop for SecretBuf {
+    fn drop(&mut self) {
+        wipe(&mut self.0);
+    }
+}
+
+/// Zeroes a string's whole allocation and empties it: `zeroize::zeroize_bytes` (a bulk fill
+/// behind an optimisation barrier, so that it is not elided) rather than `String::zeroize`,
+/// which writes one volatile byte at a time.
+pub(crate) fn wipe(s: &mut String) {
+    if s.capacity() == 0 {
+        return;
+    }
+    let mut bytes = std::mem::take(s).into_bytes();
+    let capacity = bytes.capacity();
+    bytes.resize(capacity, 0);
+    zeroize::zeroize_bytes(&mut bytes);
+}
+
+/// Where a secret's text lives: its own zeroed-on-drop string, or a span of a shared
+/// [`SecretBuf`].
+enum Repr {
+    Owned(String),
+    View(Arc<SecretBuf>, Span),
+}
+
+impl Repr {
+    #[inline]
+    fn as_str(&self) -> &str {
+        match self {
+            Repr::Owned(s) => s,
+            Repr::View(buf, span) => buf.as_str().get(span.start..span.end).unwrap_or_default(),
+        }
+    }
+}
 
 macro_rules! secret_string {
     ($(#[$meta:meta])* $name:ident) => {
         $(#[$meta])*
-        #[derive(Clone, PartialEq, Eq, Hash)]
-        pub struct $name(String);
+        pub struct $name(Repr);
 
         impl $name {
             /// Wraps a secret value. No check is made here: the request builder and the
             /// response parser check syntax where the protocol defines one.
             #[must_use]
             pub fn new(value: impl Into<String>) -> Self {
-                Self(value.into())
+                Self(Repr::Owned(value.into()))
+            }
+
+            /// A view of `span` of `buf`.
+            #[allow(dead_code)]
+            pub(crate) fn view(buf: &Arc<SecretBuf>, span: Span) -> Self {
+                Self(Repr::View(Arc::clone(buf), span))
+            }
+
+            /// The same secret in a string of its own (a view no longer shares the body).
+            #[allow(dead_code)]
+            #[must_use]
+            pub(crate) fn detached(self) -> Self {
+                match self.0 {
+                    Repr::Owned(_) => self,
+                    Repr::View(..) => Self::new(self.expose_secret()),
+                }
             }
 
             /// The secret itself. Every call site is a place where a credential leaves its
             /// redacting wrapper: keep them few and never log what they return.
             #[must_use]
             pub fn expose_secret(&self) -> &str {
-                &self.0
+                self.0.as_str()
             }
 
             /// The length of the secret in bytes (safe to log).
             #[must_use]
             pub fn len(&self) -> usize {
-                self.0.len()
+                self.expose_secret().len()
             }
 
             /// Whether the secret is the empty string.
             #[must_use]
             pub fn is_empty(&self) -> bool {
-                self.0.is_empty()
+                self.expose_secret().is_empty()
+            }
+        }
+
+        /// A clone owns its copy of the secret, even when cloned from a view into a
+        /// response body.
+        impl Clone for $name {
+            fn clone(&self) -> Self {
+                Self::new(self.expose_secret())
+            }
+        }
+
+        impl PartialEq for $name {
+            fn eq(&self, other: &Self) -> bool {
+                self.expose_secret() == other.expose_secret()
+            }
+        }
+
+        impl Eq for $name {}
+
+        impl Hash for $name {
+            fn hash<H: Hasher>(&self, state: &mut H) {
+                self.expose_secret().hash(state);
             }
         }
 
@@ -56,31 +152,34 @@ macro_rules! secret_string {
 
         impl From<String> for $name {
             fn from(value: String) -> Self {
-                Self(value)
+                Self::new(value)
             }
         }
 
         impl From<&str> for $name {
             fn from(value: &str) -> Self {
-                Self(value.to_owned())
+                Self::new(value)
             }
         }
 
         impl Drop for $name {
             fn drop(&mut self) {
-                self.0.zeroize();
+                // A view's bytes are zeroed by its `SecretBuf`, when the last view goes.
+                if let Repr::Owned(s) = &mut self.0 {
+                    wipe(s);
+                }
             }
         }
 
         impl Serialize for $name {
             fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.serialize_str(&self.0)
+                serializer.serialize_str(self.expose_secret())
             }
         }
 
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                String::deserialize(deserializer).map(Self)
+                String::deserialize(deserializer).map(Self::new)
             }
         }
     };
@@ -113,6 +212,65 @@ secret_string! {
     OtherSecret
 }
 
+/// A secret borrowed from a response body the caller keeps: the token accessors of
+/// [`AuthResultRef`](crate::AuthResultRef).
+///
+/// Like the owned types, it has no `Display` and its `Debug` names only the kind of secret
+/// (`AccessToken(<redacted>)`); the value is reached through
+/// [`expose_secret`](Self::expose_secret). It owns nothing, so there is nothing to zero: the
+/// caller owns the body (and [`AuthResultRef`](crate::AuthResultRef) zeroes the unescaped
+/// copies it made). Convert with `AccessToken::from(s.expose_secret())` to keep one.
+#[derive(Clone, Copy)]
+pub struct SecretRef<'a> {
+    value: &'a str,
+    kind: &'static str,
+}
+
+impl<'a> SecretRef<'a> {
+    pub(crate) fn new(value: &'a str, kind: &'static str) -> Self {
+        Self { value, kind }
+    }
+
+    /// The secret itself. Every call site is a place where a credential leaves its
+    /// redacting wrapper: keep them few and never log what they return.
+    #[must_use]
+    pub fn expose_secret(&self) -> &'a str {
+        self.value
+    }
+
+    /// The length of the secret in bytes (safe to log).
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.value.len()
+    }
+
+    /// Whether the secret is the empty string.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.value.is_empty()
+    }
+}
+
+impl PartialEq for SecretRef<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.value == other.value
+    }
+}
+
+impl Eq for SecretRef<'_> {}
+
+impl fmt::Debug for SecretRef<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}(<redacted>)", self.kind)
+    }
+}
+
+impl Serialize for SecretRef<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.value)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,5 +291,24 @@ mod tests {
         assert_eq!(serde_json::to_string(&token).unwrap_or_default(), "\"at\"");
         let back: AccessToken = serde_json::from_str("\"at\"").unwrap_or_else(|_| AccessToken::new(""));
         assert_eq!(back, token);
+    }
+
+    #[test]
+    fn views_share_one_zeroed_buffer_and_clones_detach() {
+        let buf = SecretBuf::new("xx-access-refresh".to_owned());
+        let at = AccessToken::view(&buf, Span::new(3, 9));
+        let rt = RefreshToken::view(&buf, Span::new(10, 17));
+        assert_eq!(at.expose_secret(), "access");
+        assert_eq!(rt.expose_secret(), "refresh");
+        assert_eq!(Arc::strong_count(&buf), 3);
+        let kept = rt.clone();
+        assert_eq!(Arc::strong_count(&buf), 3, "a clone owns its copy");
+        let detached = rt.detached();
+        assert_eq!(Arc::strong_count(&buf), 2);
+        assert_eq!((kept.expose_secret(), detached.expose_secret()), ("refresh", "refresh"));
+        assert_eq!(format!("{at:?}"), "AccessToken(<redacted>)");
+        assert_eq!(at, AccessToken::new("access"));
+        let r = SecretRef::new("v", "RefreshToken");
+        assert_eq!(format!("{r:?}"), "RefreshToken(<redacted>)");
     }
 }

@@ -133,3 +133,21 @@ pub trait StoreGuard {
     /// The store's I/O error; the previous set is then still stored.
     fn save(&mut self, tokens: &TokenSet) -> Result<(), Self::Error>;
 }
+
+/// A shared store is a store: threads or managers of one process may share one store
+/// through an `Arc`, as processes share one file.
+impl<T: TokenStore> TokenStore for std::sync::Arc<T> {
+    type Error = T::Error;
+    type Guard<'a>
+        = T::Guard<'a>
+    where
+        Self: 'a;
+
+    fn load(&self) -> Result<Option<TokenSet>, T::Error> {
+        T::load(self)
+    }
+
+    fn lock(&self) -> Result<T::Guard<'_>, T::Error> {
+        T::lock(self)
+    }
+}

@@ -81,6 +81,9 @@
 
 pub use oidc_refresh_core as core;
 
+mod manager;
+pub use manager::TokenManager;
+
 use std::error::Error as StdError;
 use std::fmt;
 use std::io;

@@ -78,6 +78,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 pub use oidc_refresh_core as core;
 
+mod manager;
+pub use manager::TokenManager;
+
 use oidc_refresh_core::discovery::{ProviderMetadata, build_discovery_request, parse_discovery_response};
 use oidc_refresh_core::http::{Request, Response};
 use oidc_refresh_core::{

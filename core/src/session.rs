@@ -1,0 +1,715 @@
+//! [`Session`]: the lifetime and rotation state machine of one grant (rules 15–18, 20–26).
+//!
+//! A session answers one question — *what should I do now to hand out a valid access
+//! token?* — and is told what happened. It owns the rules that need state:
+//!
+//! - **Lifetime** (rule 22): `expires_at` counts from the time the request was *sent* (the
+//!   `now` of the [`poll`](Session::poll) that handed the request out); the token is
+//!   refreshed early, [`DEFAULT_REFRESH_MARGIN`](Session::DEFAULT_REFRESH_MARGIN) (60 s)
+//!   before it expires (at most half its lifetime, so that a token living 2 s is used for
+//!   1 s), a margin separate from the ID-token leeway. Without `expires_in` a
+//!   lifetime of [`DEFAULT_LIFETIME`](Session::DEFAULT_LIFETIME) (300 s) is assumed
+//!   (rule 15), and an API's 401 `invalid_token` is reported with
+//!   [`handle_invalid_access_token`](Session::handle_invalid_access_token): the next poll
+//!   refreshes, once, however many callers report the same token.
+//! - **One refresh in flight** (rule 23): while a request (or a store read or write) is out,
+//!   every poll says [`Action::Pending`].
+//! - **The store first** (rules 24, 25): a refresh starts with [`Action::Load`] — lock the
+//!   store, re-read it, [`handle_loaded`](Session::handle_loaded) — and a newer stored token
+//!   set is adopted instead of sending a stale refresh token. A new token set is handed out
+//!   as [`Action::Store`]; only after [`handle_stored`](Session::handle_stored) does the new
+//!   access token come out. A failed write is reported ([`Error::Store`]) and the new set
+//!   stays in memory, to be written again before anything else: a rotated refresh token is
+//!   never lost.
+//! - **Rotation** (rules 16–18): the rotated refresh token replaces the previous one; one
+//!   carried by an otherwise broken response is stored all the same.
+//! - **ID-token checks** (rules 20, 21): every refreshed ID token is checked against the
+//!   client and against the previous ID token (the token set's `id_token`); the outcome is
+//!   [`last_continuity`](Session::last_continuity), *not checked* without a previous one.
+//! - **Retries** (rule 26): transient failures ([`Error::is_retryable`]) are retried, at most
+//!   [`DEFAULT_MAX_ATTEMPTS`](Session::DEFAULT_MAX_ATTEMPTS) (3) attempts in all, after a
+//!   jittered, doubling, bounded backoff ([`Action::Wait`]), never sooner than `Retry-After`.
+//!   The core has no randomness: the jitter comes from a seed you pass in
+//!   ([`with_jitter_seed`](Session::with_jitter_seed)).
+//! - **Sign in again**: `invalid_grant` ends the grant ([`Action::SignIn`]) until the store
+//!   holds another one.
+//!
+//! A failed *early* refresh (the access token is inside the margin but still valid) does not
+//! take the token away: the next poll says [`Action::Ready`] with the failure in
+//! `refresh_error`, and no new attempt is made for a short cool-down.
+//!
+//! No clock, no randomness, no I/O: time comes in as [`UnixTime`], responses as
+//! [`http::Response`], store results as `Result`s.
+//!
+//! # The run loop
+//!
+//! One driver runs this loop whenever it needs a token: a transport's clock, its `execute`,
+//! a [`TokenStore`](crate::TokenStore). Here the clock is virtual and the server canned.
+//!
+//! ```
+//! use oidc_refresh_core::{
+//!     Action, ClientConfig, Error, MemoryStore, RefreshToken, Session, StoreGuard, TokenSet,
+//!     TokenStore, UnixTime, http,
+//! };
+//!
+//! // Stand-ins for a transport: its clock and one HTTP exchange.
+//! let mut clock = UnixTime::from_secs(1_700_000_000);
+//! let execute = |request: http::Request<Vec<u8>>| -> Result<http::Response<&[u8]>, Error> {
+//!     assert_eq!(request.body(), b"grant_type=refresh_token&refresh_token=rt-1&client_id=my-app");
+//!     let body = br#"{"access_token":"at-2","token_type":"Bearer","expires_in":3600,"refresh_token":"rt-2"}"#;
+//!     Ok(http::Response::new(&body[..]))
+//! };
+//!
+//! let store = MemoryStore::with_tokens(TokenSet::from_refresh_token(RefreshToken::new("rt-1")));
+//! let client = ClientConfig::new("https://id.example/token", "my-app")?;
+//! let mut session = Session::new(client).with_jitter_seed(0x5eed); // seed from your RNG
+//!
+//! let mut lock = None; // the store's lock: held from `Load` to the end of the refresh
+//! let access_token = loop {
+//!     let now = clock; // read the clock once per step
+//!     match session.poll(now) {
+//!         Action::Ready { access_token, .. } => break access_token,
+//!         Action::Load => match store.lock() {
+//!             Ok(guard) => session.handle_loaded(lock.insert(guard).load()),
+//!             Err(e) => session.handle_loaded(Err(e)),
+//!         },
+//!         // `now` was the send time: the lifetime counts from it.
+//!         Action::Send(request) => match execute(request) {
+//!             Ok(response) => session.handle_response(clock, &response),
+//!             Err(error) => session.handle_transport_error(clock, error),
+//!         },
+//!         Action::Store(tokens) => {
+//!             let guard = lock.as_mut().expect("a Store always follows a Load");
+//!             session.handle_stored(guard.save(&tokens));
+//!         }
+//!         Action::Wait(until) => clock = until, // sleep until then
+//!         Action::Pending => unreachable!("only one driver"),
+//!         Action::Failed(error) | Action::SignIn(error) => return Err(error.into()),
+//!         _ => unreachable!("a newer version's action"),
+//!     }
+//! };
+//! drop(lock); // unlock only once the new set is stored
+//!
+//! assert_eq!(access_token.expose_secret(), "at-2");
+//! let stored = store.tokens().expect("stored before use");
+//! assert_eq!(stored.refresh_token.expose_secret(), "rt-2");
+//! assert_eq!(stored.expires_at, Some(1_700_003_600)); // sent at + expires_in
+//!
+//! // Until 60 s before expiry, the session answers without any I/O.
+//! let later = UnixTime::from_secs(1_700_003_539);
+//! assert!(matches!(session.poll(later), Action::Ready { .. }));
+//! assert!(matches!(session.poll(later + std::time::Duration::from_secs(1)), Action::Load));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! The transports' token managers (`oidc_refresh_ureq::TokenManager`,
+//! `oidc_refresh_hyper::TokenManager`) run exactly this loop behind a lock-free fast path.
+
+use std::fmt;
+use std::time::Duration;
+
+use http::{Request, Response};
+
+use crate::claims::{IdTokenPayload, decode_id_token};
+use crate::config::ClientConfig;
+use crate::error::{ConfigError, Error, OAuthError, StoreError, TransportError, TransportErrorKind};
+use crate::request::{RefreshParams, build_refresh_request};
+use crate::secret::AccessToken;
+use crate::store::TokenSet;
+use crate::time::UnixTime;
+use crate::validate::{Continuity, check_refresh_response};
+
+/// What the driver of a [`Session`] should do next: the answer of [`Session::poll`].
+///
+/// `Debug` shows no token and no request body.
+#[must_use]
+#[non_exhaustive]
+#[allow(clippy::large_enum_variant)] // moved once per step; boxing would only add an allocation
+pub enum Action {
+    /// Hand out this access token. Until `fresh_until` the session would answer the same
+    /// without any I/O, so a driver may cache it until then.
+    Ready {
+        /// The access token.
+        access_token: AccessToken,
+        /// Poll again from this time on.
+        fresh_until: UnixTime,
+        /// An early refresh failed: the access token is still valid, and this is why it
+        /// was not replaced. No new attempt is made before `fresh_until`.
+        refresh_error: Option<Error>,
+    },
+    /// Take the store's exclusive lock, re-read the token set under it, and pass the result
+    /// to [`Session::handle_loaded`]. Keep the lock until the session says `Ready`,
+    /// `Failed` or `SignIn` (rule 25).
+    Load,
+    /// Send this refresh request now, then pass the response to
+    /// [`Session::handle_response`] or the failure to [`Session::handle_transport_error`].
+    /// The body holds the refresh token: never log it.
+    Send(Request<Vec<u8>>),
+    /// Write this token set to the store (under the lock), then pass the result to
+    /// [`Session::handle_stored`].
+    Store(TokenSet),
+    /// Wait until this time (a retry's backoff), then poll again.
+    Wait(UnixTime),
+    /// A request or a store operation handed out earlier has not been reported back yet:
+    /// wait for whoever drives it, then poll again.
+    Pending,
+    /// The refresh failed and no valid access token is left: report the error. The session
+    /// keeps its tokens; a later poll starts a new refresh.
+    Failed(Error),
+    /// The grant is dead (`invalid_grant`) or there is none: the user must sign in again,
+    /// and the new token set be written to the store. Polls say so until the store holds
+    /// another grant.
+    SignIn(Error),
+}
+
+impl fmt::Debug for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Action::Ready { access_token, fresh_until, refresh_error } => f
+                .debug_struct("Ready")
+                .field("access_token", access_token)
+                .field("fresh_until", fresh_until)
+                .field("refresh_error", refresh_error)
+                .finish(),
+            Action::Load => f.write_str("Load"),
+            Action::Send(request) => {
+                write!(f, "Send({} {}, body: <redacted>)", request.method(), request.uri())
+            }
+            Action::Store(tokens) => f.debug_tuple("Store").field(tokens).finish(),
+            Action::Wait(until) => f.debug_tuple("Wait").field(until).finish(),
+            Action::Pending => f.write_str("Pending"),
+            Action::Failed(error) => f.debug_tuple("Failed").field(error).finish(),
+            Action::SignIn(error) => f.debug_tuple("SignIn").field(error).finish(),
+        }
+    }
+}
+
+/// The lifetime and rotation state machine of one grant: see the [module docs](self) for
+/// the rules and the run loop.
+///
+/// `Debug` shows the state, never a token.
+pub struct Session {
+    client: ClientConfig,
+    scope: Option<String>,
+    margin: Duration,
+    default_lifetime: Duration,
+    max_attempts: u32,
+    first_backoff: Duration,
+    max_backoff: Duration,
+    rng: u64,
+    /// The current token set: what the store holds, unless `dirty`.
+    tokens: Option<TokenSet>,
+    /// `tokens` still has to be written (a write failed): nothing is handed out before.
+    dirty: bool,
+    /// The refresh token in `tokens` was rotated and never written.
+    rotated_unsaved: bool,
+    /// A refresh was asked for whatever the access token's lifetime.
+    forced: bool,
+    /// The lifetime of the current access token, when this session obtained it: the
+    /// margin is at most half of it, so that a short-lived token is used at all.
+    lifetime: Option<Duration>,
+    /// The current access token was just stored: the next poll hands it out once, however
+    /// short its life (never an endless run of refreshes).
+    refreshed: bool,
+    /// The refresh token in `tokens` was refused with `invalid_grant`.
+    dead: Option<Box<OAuthError>>,
+    /// The outcome of the last refresh, reported by the next poll.
+    failure: Option<Error>,
+    /// After a failed early refresh: no new attempt before this while the token is valid.
+    cool_until: Option<UnixTime>,
+    continuity: Option<Continuity>,
+    state: State,
+}
+
+/// Where a refresh stands. Every state but `Idle` and `Loading` means the driver holds the
+/// store's lock.
+enum State {
+    /// Nothing handed out.
+    Idle,
+    /// `Load` handed out: waiting for `handle_loaded`.
+    Loading,
+    /// The store is locked and re-read: the next poll decides.
+    Locked,
+    /// A request handed out at `sent_at`: waiting for its response.
+    Sending { attempt: u32, sent_at: UnixTime, previous: Option<Box<IdTokenPayload>> },
+    /// A transient failure: attempt number `attempt` is sent at `until`.
+    Backoff { attempt: u32, until: UnixTime },
+    /// A new token set to be stored; `handed_out` once `Store` was returned; `lifetime` of
+    /// its access token when it is a new one.
+    Storing { tokens: Box<TokenSet>, handed_out: bool, lifetime: Option<Duration> },
+}
+
+impl State {
+    fn name(&self) -> &'static str {
+        match self {
+            State::Idle => "idle",
+            State::Loading => "loading",
+            State::Locked => "locked",
+            State::Sending { .. } => "sending",
+            State::Backoff { .. } => "backoff",
+            State::Storing { .. } => "storing",
+        }
+    }
+}
+
+impl Session {
+    /// How long before `expires_at` the access token is refreshed: 60 s.
+    pub const DEFAULT_REFRESH_MARGIN: Duration = Duration::from_secs(60);
+    /// The lifetime assumed when a response has no `expires_in`: 300 s.
+    pub const DEFAULT_LIFETIME: Duration = Duration::from_secs(300);
+    /// Requests in all for one refresh, the first included: 3.
+    pub const DEFAULT_MAX_ATTEMPTS: u32 = 3;
+    /// The backoff before the second attempt (jittered down to half of it): 1 s.
+    pub const DEFAULT_FIRST_BACKOFF: Duration = Duration::from_secs(1);
+    /// The longest wait between two attempts: 30 s. A `Retry-After` asking for more ends
+    /// the attempts.
+    pub const DEFAULT_MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+    /// A session for `client` that holds no tokens yet: its first poll says
+    /// [`Action::Load`].
+    #[must_use]
+    pub fn new(client: ClientConfig) -> Self {
+        Self {
+            client,
+            scope: None,
+            margin: Self::DEFAULT_REFRESH_MARGIN,
+            default_lifetime: Self::DEFAULT_LIFETIME,
+            max_attempts: Self::DEFAULT_MAX_ATTEMPTS,
+            first_backoff: Self::DEFAULT_FIRST_BACKOFF,
+            max_backoff: Self::DEFAULT_MAX_BACKOFF,
+            rng: 0,
+            tokens: None,
+            dirty: false,
+            rotated_unsaved: false,
+            forced: false,
+            lifetime: None,
+            refreshed: false,
+            dead: None,
+            failure: None,
+            cool_until: None,
+            continuity: None,
+            state: State::Idle,
+        }
+    }
+
+    /// Starts from `tokens`, the token set the store holds (read without the lock), so
+    /// that a fresh access token is handed out without touching the store. A newer stored
+    /// set still wins when the store is re-read before a refresh.
+    #[must_use]
+    pub fn with_tokens(mut self, tokens: TokenSet) -> Self {
+        self.tokens = Some(tokens);
+        self
+    }
+
+    /// Asks for `scope` on every refresh (it must not exceed the scope granted). Without
+    /// it, the scope already granted is kept.
+    #[must_use]
+    pub fn with_scope(mut self, scope: impl Into<String>) -> Self {
+        self.scope = Some(scope.into());
+        self
+    }
+
+    /// Refreshes when the access token expires within `margin` (default 60 s), or within
+    /// half its lifetime when this session obtained it and it lives less than twice the
+    /// margin: a short-lived token is used, not refreshed again at once.
+    #[must_use]
+    pub fn with_refresh_margin(mut self, margin: Duration) -> Self {
+        self.margin = margin;
+        self
+    }
+
+    /// The lifetime assumed when a response has no `expires_in` (default 300 s).
+    #[must_use]
+    pub fn with_default_lifetime(mut self, lifetime: Duration) -> Self {
+        self.default_lifetime = lifetime;
+        self
+    }
+
+    /// Requests in all for one refresh, the first included (default 3; at least 1).
+    #[must_use]
+    pub fn with_max_attempts(mut self, max_attempts: u32) -> Self {
+        self.max_attempts = max_attempts.max(1);
+        self
+    }
+
+    /// The backoff between attempts: `first` before the second attempt, doubling for each
+    /// next one, never more than `max`; each is jittered down to as little as half. A
+    /// `Retry-After` longer than the backoff is waited instead, unless it exceeds `max`:
+    /// then the attempts end. Defaults: 1 s and 30 s.
+    #[must_use]
+    pub fn with_backoff(mut self, first: Duration, max: Duration) -> Self {
+        self.first_backoff = first;
+        self.max_backoff = max.max(first);
+        self
+    }
+
+    /// Seeds the jitter of the backoff. The core has no randomness of its own: pass a random
+    /// value (different sessions should not retry in step). The default seed is 0.
+    #[must_use]
+    pub fn with_jitter_seed(mut self, seed: u64) -> Self {
+        self.rng = seed;
+        self
+    }
+
+    /// The client this session refreshes for.
+    #[must_use]
+    pub fn client(&self) -> &ClientConfig {
+        &self.client
+    }
+
+    /// The current token set, if any (`Debug` redacts it).
+    #[must_use]
+    pub fn tokens(&self) -> Option<&TokenSet> {
+        self.tokens.as_ref()
+    }
+
+    /// The outcome of the ID-token continuity checks of the last successful refresh:
+    /// [`Continuity::NotChecked`] when there was no previous ID token.
+    #[must_use]
+    pub fn last_continuity(&self) -> Option<Continuity> {
+        self.continuity
+    }
+
+    /// What to do next at `now`: see [`Action`]. When the answer is [`Action::Send`], `now`
+    /// is taken as the time the request is sent, from which its lifetime counts: send it
+    /// right away.
+    pub fn poll(&mut self, now: UnixTime) -> Action {
+        match &mut self.state {
+            State::Loading | State::Sending { .. } => return Action::Pending,
+            State::Storing { handed_out: true, .. } => return Action::Pending,
+            State::Storing { tokens, handed_out, .. } => {
+                *handed_out = true;
+                return Action::Store(TokenSet::clone(tokens));
+            }
+            State::Backoff { until, .. } if now < *until => return Action::Wait(*until),
+            State::Backoff { attempt, .. } => {
+                let attempt = *attempt;
+                return self.send(now, attempt);
+            }
+            State::Idle | State::Locked => {}
+        }
+        let locked = matches!(self.state, State::Locked);
+        self.state = State::Idle;
+        let refreshed = std::mem::take(&mut self.refreshed);
+        if let Some(error) = self.failure.take() {
+            return self.report(now, error);
+        }
+        if !self.dirty
+            && !self.forced
+            && self.dead.is_none()
+            && let Some((access_token, fresh_until)) = self.usable(now, refreshed)
+        {
+            return Action::Ready { access_token, fresh_until, refresh_error: None };
+        }
+        if !locked {
+            self.state = State::Loading;
+            return Action::Load;
+        }
+        if self.dirty
+            && let Some(tokens) = &self.tokens
+        {
+            let tokens = tokens.clone();
+            self.state =
+                State::Storing { tokens: Box::new(tokens.clone()), handed_out: true, lifetime: None };
+            return Action::Store(tokens);
+        }
+        if let Some(dead) = &self.dead {
+            return Action::SignIn(Error::Server(dead.clone()));
+        }
+        self.send(now, 1)
+    }
+
+    /// The access token while it may be handed out without a refresh (fresh, valid and
+    /// cooling down after a failed early refresh, or `just_refreshed`), and until when.
+    fn usable(&self, now: UnixTime, just_refreshed: bool) -> Option<(AccessToken, UnixTime)> {
+        let tokens = self.tokens.as_ref()?;
+        let access_token = tokens.access_token.as_ref()?;
+        let expires_at = UnixTime::from_secs(tokens.expires_at?);
+        let margin = self.lifetime.map_or(self.margin, |lifetime| self.margin.min(lifetime / 2));
+        let fresh_until = expires_at - margin;
+        let fresh_until = if now < fresh_until {
+            fresh_until
+        } else if let Some(cool_until) = self.cool_until.filter(|&t| now < t && now < expires_at) {
+            cool_until.min(expires_at)
+        } else if just_refreshed {
+            now
+        } else {
+            return None;
+        };
+        Some((access_token.clone(), fresh_until))
+    }
+
+    /// Reports the outcome of a failed refresh.
+    fn report(&mut self, now: UnixTime, error: Error) -> Action {
+        let forced = std::mem::take(&mut self.forced);
+        if error.is_reauth_required() {
+            return Action::SignIn(error);
+        }
+        if !forced && !self.dirty && self.dead.is_none() {
+            let cooldown = self.cooldown(&error);
+            self.cool_until = Some(now + cooldown);
+            if let Some((access_token, fresh_until)) = self.usable(now, false) {
+                return Action::Ready { access_token, fresh_until, refresh_error: Some(error) };
+            }
+        }
+        Action::Failed(error)
+    }
+
+    /// Builds and hands out attempt number `attempt`.
+    fn send(&mut self, now: UnixTime, attempt: u32) -> Action {
+        let Some(tokens) = &self.tokens else {
+            self.state = State::Idle;
+            return Action::SignIn(no_tokens());
+        };
+        let previous = tokens.id_token.as_ref().map(|t| decode_id_token(t.expose_secret())).transpose();
+        let mut params = RefreshParams::new(&tokens.refresh_token);
+        if let Some(scope) = &self.scope {
+            params = params.scope(scope);
+        }
+        let request = build_refresh_request(&self.client, &params);
+        match (previous, request) {
+            (Ok(previous), Ok(request)) => {
+                self.state = State::Sending { attempt, sent_at: now, previous: previous.map(Box::new) };
+                Action::Send(request)
+            }
+            (Err(error), _) => self.report(now, error),
+            (_, Err(error)) => self.report(now, error.into()),
+        }
+    }
+
+    /// Lock taken and store re-read ([`Action::Load`]): `loaded` is what the store holds
+    /// (`None` for an empty store) or why it could not be locked or read. A stored set
+    /// whose refresh or access token differs from the session's is newer (another thread
+    /// or process refreshed meanwhile) and is adopted instead of sending a stale refresh
+    /// token — unless the session holds a set it could not write yet, which is newer still.
+    ///
+    /// Ignored unless the last poll said [`Action::Load`].
+    pub fn handle_loaded<E>(&mut self, loaded: Result<Option<TokenSet>, E>)
+    where
+        E: Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    {
+        if !matches!(self.state, State::Loading) {
+            return;
+        }
+        self.state = State::Locked;
+        match loaded {
+            Err(e) => self.failure = Some(StoreError::read(e).into()),
+            Ok(Some(stored)) if !self.dirty && self.is_newer(&stored) => {
+                self.tokens = Some(stored);
+                self.lifetime = None;
+                self.dead = None;
+                self.cool_until = None;
+            }
+            Ok(_) => {}
+        }
+    }
+
+    fn is_newer(&self, stored: &TokenSet) -> bool {
+        self.tokens.as_ref().is_none_or(|ours| {
+            stored.refresh_token != ours.refresh_token || stored.access_token != ours.access_token
+        })
+    }
+
+    /// The response to the request of the last [`Action::Send`], whatever its status,
+    /// received at `now` (the ID token's `exp` and `iat` are checked against it).
+    ///
+    /// Success: the new token set (rules 16, 17, 22; the ID token checked against the
+    /// previous one) is to be stored next. Failure: retried when transient, ended with
+    /// `SignIn` for `invalid_grant`, otherwise reported; a rotated refresh token carried by
+    /// a broken response is stored first (rule 18).
+    ///
+    /// Ignored unless a request is out.
+    pub fn handle_response<B: AsRef<[u8]>>(&mut self, now: UnixTime, response: &Response<B>) {
+        if !matches!(self.state, State::Sending { .. }) {
+            return;
+        }
+        let State::Sending { attempt, sent_at, previous } = std::mem::replace(&mut self.state, State::Locked)
+        else {
+            return;
+        };
+        match check_refresh_response(&self.client, response, previous.as_deref(), now) {
+            Ok((result, continuity)) => {
+                let Some(tokens) = &self.tokens else { return };
+                let lifetime = result.expires_in().map_or(self.default_lifetime, Duration::from_secs);
+                let mut new = tokens.after_refresh(&result, sent_at, self.default_lifetime);
+                if result.scope().is_none() && self.scope.is_some() {
+                    new.scope.clone_from(&self.scope); // rule 17: the requested scope
+                }
+                self.continuity = Some(continuity);
+                self.forced = false;
+                self.cool_until = None;
+                self.state =
+                    State::Storing { tokens: Box::new(new), handed_out: false, lifetime: Some(lifetime) };
+            }
+            Err(error) => self.handle_failure(now, attempt, error),
+        }
+    }
+
+    /// The request of the last [`Action::Send`] failed without a response (a transport's
+    /// [`Error::Transport`], or the [`Error::Config`] of a URL it refuses), at `now`.
+    /// Retried when transient ([`Error::is_retryable`]), otherwise reported.
+    ///
+    /// Ignored unless a request is out.
+    pub fn handle_transport_error(&mut self, now: UnixTime, error: Error) {
+        if let State::Sending { attempt, .. } = self.state {
+            self.handle_failure(now, attempt, error);
+        }
+    }
+
+    fn handle_failure(&mut self, now: UnixTime, attempt: u32, mut error: Error) {
+        self.state = State::Locked;
+        if let Some(rotated) = error.take_rotated_refresh_token()
+            && let Some(tokens) = &self.tokens
+        {
+            // Rule 18: the refresh token that was sent is spent; store the new one first.
+            let mut new = tokens.clone();
+            new.refresh_token = rotated;
+            self.failure = Some(error);
+            self.state = State::Storing { tokens: Box::new(new), handed_out: false, lifetime: None };
+            return;
+        }
+        if let Error::Server(oauth) = &error
+            && error.is_reauth_required()
+        {
+            self.dead = Some(oauth.clone());
+        } else if error.is_retryable() && attempt < self.max_attempts {
+            let mut delay = self.jittered(self.backoff(attempt));
+            if let Some(secs) = error.retry_after_secs() {
+                delay = delay.max(Duration::from_secs(secs));
+            }
+            if delay <= self.max_backoff {
+                self.state = State::Backoff { attempt: attempt + 1, until: now + delay };
+                return;
+            }
+        }
+        self.failure = Some(error);
+    }
+
+    /// The outcome of writing the token set of the last [`Action::Store`]. On success the
+    /// set becomes current and its access token may be handed out. On failure the set is
+    /// kept in memory all the same (its refresh token may be the only valid one), the next
+    /// poll reports [`Error::Store`] (holding the rotated refresh token, if any), and the
+    /// set is written again before anything else is handed out.
+    ///
+    /// Ignored unless a store write is out.
+    pub fn handle_stored<E>(&mut self, stored: Result<(), E>)
+    where
+        E: Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    {
+        if !matches!(self.state, State::Storing { handed_out: true, .. }) {
+            return;
+        }
+        let State::Storing { tokens: new, lifetime, .. } = std::mem::replace(&mut self.state, State::Locked)
+        else {
+            return;
+        };
+        if lifetime.is_some() {
+            self.lifetime = lifetime;
+        }
+        let rotated = self.tokens.as_ref().is_some_and(|old| old.refresh_token != new.refresh_token)
+            || self.rotated_unsaved;
+        match stored {
+            Ok(()) => {
+                self.dirty = false;
+                self.rotated_unsaved = false;
+                self.refreshed = true;
+            }
+            Err(e) => {
+                self.dirty = true;
+                self.rotated_unsaved = rotated;
+                let unsaved = rotated.then(|| new.refresh_token.clone());
+                self.failure = Some(StoreError::write(e, unsaved).into());
+            }
+        }
+        self.tokens = Some(*new);
+    }
+
+    /// An API refused `access_token` (HTTP 401 `invalid_token`, RFC 6750 §3.1): if it is the
+    /// session's current access token, it counts as expired and the next poll refreshes.
+    /// Returns `true` only for the first report of the current token, so any number of
+    /// callers may report the same token and cause one refresh.
+    pub fn handle_invalid_access_token(&mut self, access_token: &AccessToken) -> bool {
+        match &mut self.tokens {
+            Some(tokens)
+                if tokens.access_token.as_ref() == Some(access_token) && tokens.expires_at.is_some() =>
+            {
+                tokens.expires_at = None;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Refreshes at the next poll whatever the access token's lifetime (even after adopting
+    /// a newer stored set): one refresh, with the newest stored refresh token.
+    pub fn force_refresh(&mut self) {
+        self.forced = true;
+    }
+
+    /// The driver gave up on the step it was handed (its task was cancelled, it panicked)
+    /// and released the store's lock. A request's outcome is unknown: the refresh fails
+    /// with [`TransportErrorKind::Interrupted`] and is not retried at once. A store write's
+    /// outcome is unknown: it counts as failed, and the set is written again first.
+    pub fn abandon(&mut self) {
+        match std::mem::replace(&mut self.state, State::Idle) {
+            State::Sending { .. } => {
+                self.failure = Some(
+                    TransportError::new(TransportErrorKind::Interrupted, "the refresh was abandoned").into(),
+                );
+            }
+            State::Storing { tokens, lifetime, .. } => {
+                self.state = State::Storing { tokens, handed_out: true, lifetime };
+                self.handle_stored(Err("the store write was abandoned"));
+                self.state = State::Idle;
+            }
+            State::Idle | State::Loading | State::Locked | State::Backoff { .. } => {}
+        }
+    }
+
+    /// The backoff before attempt `attempt + 1`, before jitter.
+    fn backoff(&self, attempt: u32) -> Duration {
+        let doublings = attempt.saturating_sub(1).min(20);
+        self.first_backoff.saturating_mul(1 << doublings).min(self.max_backoff)
+    }
+
+    /// How long an early refresh is not retried after it failed.
+    fn cooldown(&mut self, error: &Error) -> Duration {
+        let retry_after = Duration::from_secs(error.retry_after_secs().unwrap_or(0));
+        self.jittered(self.max_backoff).max(retry_after)
+    }
+
+    /// `d` scaled by a random factor in [0.5, 1).
+    fn jittered(&mut self, d: Duration) -> Duration {
+        // splitmix64: a tiny generator, seeded by the caller.
+        self.rng = self.rng.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.rng;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        #[allow(clippy::cast_precision_loss)] // 53 bits: exact in an f64
+        let fraction = (z >> 11) as f64 / (1u64 << 53) as f64;
+        d.mul_f64(0.5 + 0.5 * fraction)
+    }
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session")
+            .field("client", &self.client)
+            .field("state", &self.state.name())
+            .field("has_tokens", &self.tokens.is_some())
+            .field("expires_at", &self.tokens.as_ref().and_then(|t| t.expires_at))
+            .field("dirty", &self.dirty)
+            .field("forced", &self.forced)
+            .field("signed_out", &self.dead.is_some())
+            .field("failure_pending", &self.failure.is_some())
+            .field("cool_until", &self.cool_until)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The error of a session that holds no token set and found none in the store.
+fn no_tokens() -> Error {
+    ConfigError::InvalidRefreshToken { reason: "there is no token set (the store is empty): sign in first" }
+        .into()
+}

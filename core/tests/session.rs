@@ -1,0 +1,890 @@
+//! The session state machine driven by a virtual clock, canned responses and an in-memory
+//! store: no sockets, no real time.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is a failure report
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use oidc_refresh_core::validate::IdTokenErrorKind;
+use oidc_refresh_core::{
+    AccessToken, Action, ClientConfig, Continuity, Error, Fault, IdToken, MemoryStore, MemoryStoreGuard,
+    RefreshToken, Session, StoreGuard, TokenSet, TokenStore, TransportError, TransportErrorKind, UnixTime,
+    http,
+};
+use serde_json::{Value, json};
+
+const T0: u64 = 1_700_000_000;
+
+fn t(secs: u64) -> UnixTime {
+    UnixTime::from_secs(secs)
+}
+
+fn client() -> ClientConfig {
+    ClientConfig::new("https://id.example/token", "app").unwrap()
+}
+
+/// A token set as stored: `rt`, and an access token `at` expiring at `expires_at`.
+fn stored(rt: &str, at: Option<&str>, expires_at: Option<u64>) -> TokenSet {
+    let mut set = TokenSet::from_refresh_token(RefreshToken::new(rt));
+    set.access_token = at.map(AccessToken::new);
+    set.token_type = at.map(|_| "Bearer".to_owned());
+    set.expires_at = expires_at;
+    set
+}
+
+fn jwt_with_header(header: &Value, claims: &Value) -> String {
+    format!("{}.{}.", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(claims.to_string()))
+}
+
+fn jwt(claims: &Value) -> String {
+    jwt_with_header(&json!({"alg": "RS256", "typ": "JWT"}), claims)
+}
+
+/// The claims of the first ID token of the grant.
+fn base_claims() -> Value {
+    json!({
+        "iss": "https://id.example", "sub": "user-1", "aud": "app",
+        "exp": T0 + 3600, "iat": T0, "auth_time": T0 - 100, "nonce": "n-1"
+    })
+}
+
+/// A successful token response body.
+fn success(at: &str, rt: Option<&str>, expires_in: Option<u64>, id_token: Option<&str>) -> String {
+    let mut body = json!({"access_token": at, "token_type": "Bearer"});
+    if let Some(rt) = rt {
+        body["refresh_token"] = json!(rt);
+    }
+    if let Some(e) = expires_in {
+        body["expires_in"] = json!(e);
+    }
+    if let Some(id) = id_token {
+        body["id_token"] = json!(id);
+    }
+    body.to_string()
+}
+
+/// What the canned server does with the next request.
+enum Reply {
+    Http(u16, String, Vec<(&'static str, &'static str)>),
+    Fail(TransportErrorKind),
+}
+
+fn ok(body: String) -> Reply {
+    Reply::Http(200, body, vec![])
+}
+
+fn status(code: u16, body: &str) -> Reply {
+    Reply::Http(code, body.to_owned(), vec![])
+}
+
+/// A store whose next `fail_saves` writes fail.
+#[derive(Default)]
+struct FlakyStore {
+    inner: MemoryStore,
+    fail_saves: AtomicU32,
+    saves: AtomicU32,
+}
+
+struct FlakyGuard<'a>(MemoryStoreGuard<'a>, &'a FlakyStore);
+
+impl TokenStore for FlakyStore {
+    type Error = std::io::Error;
+    type Guard<'a> = FlakyGuard<'a>;
+    fn load(&self) -> Result<Option<TokenSet>, std::io::Error> {
+        Ok(self.inner.tokens())
+    }
+    fn lock(&self) -> Result<FlakyGuard<'_>, std::io::Error> {
+        Ok(FlakyGuard(self.inner.lock().unwrap(), self))
+    }
+}
+
+impl StoreGuard for FlakyGuard<'_> {
+    type Error = std::io::Error;
+    fn load(&mut self) -> Result<Option<TokenSet>, std::io::Error> {
+        Ok(self.0.load().unwrap())
+    }
+    fn save(&mut self, tokens: &TokenSet) -> Result<(), std::io::Error> {
+        self.1.saves.fetch_add(1, Ordering::SeqCst);
+        let left = self.1.fail_saves.load(Ordering::SeqCst);
+        if left > 0 {
+            self.1.fail_saves.store(left - 1, Ordering::SeqCst);
+            return Err(std::io::Error::other("disk full"));
+        }
+        self.0.save(tokens).unwrap();
+        Ok(())
+    }
+}
+
+/// The virtual world: a clock, a canned server, a store, and what happened.
+struct World {
+    now: UnixTime,
+    /// How long each exchange takes.
+    latency: Duration,
+    server: VecDeque<Reply>,
+    store: FlakyStore,
+    /// The bodies of the requests sent.
+    sent: Vec<String>,
+    /// The send times.
+    sent_at: Vec<UnixTime>,
+    waits: Vec<Duration>,
+    loads: u32,
+}
+
+impl World {
+    fn new(stored: Option<TokenSet>) -> Self {
+        let store = FlakyStore::default();
+        if let Some(set) = stored {
+            store.inner.lock().unwrap().save(&set).unwrap();
+        }
+        Self {
+            now: t(T0),
+            latency: Duration::from_secs(2),
+            server: VecDeque::new(),
+            store,
+            sent: Vec::new(),
+            sent_at: Vec::new(),
+            waits: Vec::new(),
+            loads: 0,
+        }
+    }
+
+    fn reply(mut self, reply: Reply) -> Self {
+        self.server.push_back(reply);
+        self
+    }
+
+    /// Runs the loop of the module docs until the session says Ready, Failed or SignIn.
+    fn run(&mut self, session: &mut Session) -> Action {
+        let mut lock = None;
+        loop {
+            let now = self.now;
+            match session.poll(now) {
+                Action::Load => {
+                    self.loads += 1;
+                    let guard = lock.insert(self.store.lock().unwrap());
+                    session.handle_loaded(guard.load());
+                }
+                Action::Send(request) => {
+                    assert_eq!(request.method(), "POST");
+                    self.sent.push(String::from_utf8(request.body().clone()).unwrap());
+                    self.sent_at.push(now);
+                    let reply = self.server.pop_front().expect("an unexpected request");
+                    self.now = self.now + self.latency;
+                    match reply {
+                        Reply::Http(code, body, headers) => {
+                            let mut response = http::Response::builder().status(code);
+                            for (k, v) in headers {
+                                response = response.header(k, v);
+                            }
+                            session.handle_response(self.now, &response.body(body.into_bytes()).unwrap());
+                        }
+                        Reply::Fail(kind) => {
+                            session.handle_transport_error(self.now, TransportError::from_kind(kind).into())
+                        }
+                    }
+                }
+                Action::Store(tokens) => {
+                    let guard = lock.as_mut().expect("Store follows Load");
+                    session.handle_stored(guard.save(&tokens));
+                }
+                Action::Wait(until) => {
+                    assert!(until > now, "a wait is in the future");
+                    self.waits.push(until.saturating_duration_since(now));
+                    self.now = until;
+                }
+                Action::Pending => panic!("one driver never sees Pending"),
+                other => return other,
+            }
+        }
+    }
+
+    fn stored(&self) -> TokenSet {
+        self.store.inner.tokens().expect("a stored set")
+    }
+}
+
+#[track_caller]
+fn ready(action: Action) -> (String, UnixTime) {
+    match action {
+        Action::Ready { access_token, fresh_until, refresh_error: None } => {
+            (access_token.expose_secret().to_owned(), fresh_until)
+        }
+        other => panic!("expected Ready, got {other:?}"),
+    }
+}
+
+#[track_caller]
+fn failed(action: Action) -> Error {
+    match action {
+        Action::Failed(e) => e,
+        other => panic!("expected Failed, got {other:?}"),
+    }
+}
+
+fn rt_body(rt: &str) -> String {
+    format!("grant_type=refresh_token&refresh_token={rt}&client_id=app")
+}
+
+// ---------------------------------------------------------------------------------------
+// Lifetime (rules 15, 22)
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn a_fresh_token_is_handed_out_without_touching_the_store() {
+    let set = stored("rt-1", Some("at-1"), Some(T0 + 3600));
+    let mut world = World::new(Some(set.clone()));
+    let mut session = Session::new(client()).with_tokens(set);
+    let (at, fresh_until) = ready(world.run(&mut session));
+    assert_eq!(at, "at-1");
+    assert_eq!(fresh_until, t(T0 + 3600 - 60), "refreshed 60 s early by default");
+    assert_eq!((world.loads, world.sent.len()), (0, 0));
+}
+
+#[test]
+fn the_refresh_margin_is_60_s_by_default_and_configurable() {
+    let set = stored("rt-1", Some("at-1"), Some(T0 + 1000));
+    let mut session = Session::new(client()).with_tokens(set.clone());
+    assert!(matches!(session.poll(t(T0 + 939)), Action::Ready { .. }));
+    assert!(matches!(session.poll(t(T0 + 940)), Action::Load), "expires in 60 s: refresh");
+
+    let mut session = Session::new(client()).with_tokens(set).with_refresh_margin(Duration::from_secs(300));
+    assert!(matches!(session.poll(t(T0 + 699)), Action::Ready { .. }));
+    assert!(matches!(session.poll(t(T0 + 700)), Action::Load));
+}
+
+#[test]
+fn expiry_counts_from_when_the_request_was_sent() {
+    let mut world = World::new(Some(stored("rt-1", None, None))).reply(ok(success(
+        "at-2",
+        Some("rt-2"),
+        Some(3600),
+        None,
+    )));
+    world.latency = Duration::from_secs(7);
+    let mut session = Session::new(client());
+    assert_eq!(ready(world.run(&mut session)).0, "at-2");
+    assert_eq!(world.sent_at, vec![t(T0)]);
+    assert_eq!(world.now, t(T0 + 7));
+    assert_eq!(world.stored().expires_at, Some(T0 + 3600), "sent at + expires_in, not received at");
+    assert_eq!(world.stored().refresh_token.expose_secret(), "rt-2");
+}
+
+#[test]
+fn an_unknown_lifetime_is_300_s_by_default_and_configurable() {
+    for (session, lifetime) in [
+        (Session::new(client()), 300),
+        (Session::new(client()).with_default_lifetime(Duration::from_secs(90)), 90),
+    ] {
+        let mut session = session;
+        let mut world =
+            World::new(Some(stored("rt-1", None, None))).reply(ok(success("at-2", None, None, None)));
+        assert_eq!(ready(world.run(&mut session)).0, "at-2");
+        assert_eq!(world.stored().expires_at, Some(T0 + lifetime));
+        // Rule 16: no refresh_token in the response keeps the previous one.
+        assert_eq!(world.stored().refresh_token.expose_secret(), "rt-1");
+    }
+}
+
+#[test]
+fn a_token_living_less_than_the_margin_is_used_and_refreshed_at_half_its_life() {
+    let mut world = World::new(Some(stored("rt-1", None, None)))
+        .reply(ok(success("at-2", Some("rt-2"), Some(2), None)))
+        .reply(ok(success("at-3", Some("rt-3"), Some(0), None)))
+        .reply(ok(success("at-4", Some("rt-4"), Some(3600), None)));
+    world.latency = Duration::ZERO;
+    let mut session = Session::new(client());
+    assert_eq!(ready(world.run(&mut session)), ("at-2".into(), t(T0 + 1)), "margin: half of 2 s");
+    assert_eq!(world.sent.len(), 1, "not an endless run of refreshes");
+    world.now = t(T0 + 1);
+    // expires_in 0: handed out once all the same (fresh until now: never cached).
+    assert_eq!(ready(world.run(&mut session)), ("at-3".into(), t(T0 + 1)));
+    assert_eq!(ready(world.run(&mut session)).0, "at-4");
+    assert_eq!(world.sent.len(), 3);
+}
+
+#[test]
+fn a_stored_access_token_without_expires_at_counts_as_expired() {
+    let mut world = World::new(Some(stored("rt-1", Some("at-1"), None))).reply(ok(success(
+        "at-2",
+        Some("rt-2"),
+        Some(60),
+        None,
+    )));
+    let mut session = Session::new(client());
+    assert_eq!(ready(world.run(&mut session)).0, "at-2");
+    assert_eq!(world.sent, vec![rt_body("rt-1")]);
+}
+
+#[test]
+fn an_invalid_access_token_is_refreshed_once_however_many_callers_report_it() {
+    let set = stored("rt-1", Some("at-1"), Some(T0 + 3600));
+    let mut world = World::new(Some(set.clone())).reply(ok(success("at-2", Some("rt-2"), Some(3600), None)));
+    let mut session = Session::new(client()).with_tokens(set);
+    let at1 = AccessToken::new("at-1");
+    let reports: Vec<bool> = (0..50).map(|_| session.handle_invalid_access_token(&at1)).collect();
+    assert_eq!(reports.iter().filter(|&&first| first).count(), 1, "only the first report counts");
+    assert!(!session.handle_invalid_access_token(&AccessToken::new("someone-else's")));
+    assert_eq!(ready(world.run(&mut session)).0, "at-2");
+    // Late reports of the old token change nothing.
+    assert!(!session.handle_invalid_access_token(&at1));
+    assert_eq!(ready(world.run(&mut session)).0, "at-2");
+    assert_eq!(world.sent.len(), 1, "exactly one refresh");
+}
+
+// ---------------------------------------------------------------------------------------
+// One refresh in flight, the store first (rules 23-25)
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn while_a_refresh_is_in_flight_every_other_poll_waits_and_then_shares_its_result() {
+    let store = MemoryStore::with_tokens(stored("rt-1", Some("at-1"), Some(T0 - 1)));
+    let mut session = Session::new(client());
+    let now = t(T0);
+    assert!(matches!(session.poll(now), Action::Load));
+    assert!(matches!(session.poll(now), Action::Pending), "a load is out");
+    let mut guard = store.lock().unwrap();
+    session.handle_loaded(guard.load());
+    let Action::Send(request) = session.poll(now) else { panic!("expected Send") };
+    assert_eq!(request.body(), rt_body("rt-1").as_bytes());
+    for _ in 0..200 {
+        assert!(matches!(session.poll(now), Action::Pending), "one request in flight");
+    }
+    let response = http::Response::new(success("at-2", Some("rt-2"), Some(3600), None));
+    session.handle_response(now, &response);
+    let Action::Store(tokens) = session.poll(now) else { panic!("expected Store") };
+    for _ in 0..200 {
+        assert!(matches!(session.poll(now), Action::Pending), "nothing handed out before it is stored");
+    }
+    assert_eq!(store.tokens().unwrap().refresh_token.expose_secret(), "rt-1");
+    session.handle_stored(guard.save(&tokens));
+    drop(guard);
+    for _ in 0..200 {
+        assert_eq!(ready(session.poll(now)).0, "at-2", "every waiter gets the new token");
+    }
+}
+
+#[test]
+fn a_newer_stored_set_is_adopted_instead_of_sending_a_stale_refresh_token() {
+    // Another process refreshed: the store holds rt-2 and a fresh at-2.
+    let mut world = World::new(Some(stored("rt-2", Some("at-2"), Some(T0 + 3600))));
+    let mut session = Session::new(client()).with_tokens(stored("rt-1", Some("at-1"), Some(T0 + 10)));
+    assert_eq!(ready(world.run(&mut session)).0, "at-2");
+    assert_eq!((world.loads, world.sent.len()), (1, 0), "no request at all");
+
+    // Later the store holds rt-3 with an expired access token: rt-3 is sent, never rt-2.
+    let mut world = World::new(Some(stored("rt-3", Some("at-3"), Some(T0 - 5)))).reply(ok(success(
+        "at-4",
+        Some("rt-4"),
+        Some(3600),
+        None,
+    )));
+    world.now = t(T0 + 3600);
+    assert_eq!(ready(world.run(&mut session)).0, "at-4");
+    assert_eq!(world.sent, vec![rt_body("rt-3")]);
+}
+
+#[test]
+fn a_non_rotating_refresh_by_another_process_is_adopted_too() {
+    let mut world = World::new(Some(stored("rt-1", Some("at-9"), Some(T0 + 3600))));
+    let mut session = Session::new(client()).with_tokens(stored("rt-1", Some("at-1"), Some(T0)));
+    assert_eq!(ready(world.run(&mut session)).0, "at-9");
+    assert!(world.sent.is_empty());
+}
+
+#[test]
+fn an_empty_store_and_no_tokens_means_sign_in() {
+    let mut world = World::new(None);
+    let mut session = Session::new(client());
+    match world.run(&mut session) {
+        Action::SignIn(e) => assert_eq!(e.fault(), Fault::Caller, "{e}"),
+        other => panic!("expected SignIn, got {other:?}"),
+    }
+    assert!(world.sent.is_empty());
+}
+
+#[test]
+fn a_store_failure_is_reported_and_the_rotated_token_is_never_lost() {
+    let mut world = World::new(Some(stored("rt-1", Some("at-1"), Some(T0 - 1)))).reply(ok(success(
+        "at-2",
+        Some("rt-2"),
+        Some(3600),
+        None,
+    )));
+    world.store.fail_saves.store(2, Ordering::SeqCst);
+    let mut session = Session::new(client());
+
+    let mut e = failed(world.run(&mut session));
+    assert_eq!(e.fault(), Fault::Store);
+    assert!(!e.is_retryable());
+    assert!(e.to_string().contains("disk full"), "{e}");
+    assert!(!e.to_string().contains("rt-2") && !format!("{e:?}").contains("rt-2"), "never displayed");
+    assert_eq!(e.take_rotated_refresh_token().unwrap().expose_secret(), "rt-2");
+    assert_eq!(session.tokens().unwrap().refresh_token.expose_secret(), "rt-2", "kept in memory");
+    assert_eq!(world.stored().refresh_token.expose_secret(), "rt-1");
+
+    // The next run writes it again before handing anything out; it fails once more.
+    let e = failed(world.run(&mut session));
+    assert_eq!(e.rotated_refresh_token().unwrap().expose_secret(), "rt-2");
+    // The store still holds the spent rt-1, which is *not* adopted: ours is newer.
+    assert_eq!(ready(world.run(&mut session)).0, "at-2");
+    assert_eq!(world.stored().refresh_token.expose_secret(), "rt-2");
+    assert_eq!(world.sent.len(), 1, "the spent token was never sent again");
+    assert_eq!(world.store.saves.load(Ordering::SeqCst), 3);
+}
+
+#[test]
+fn a_store_read_failure_is_reported() {
+    let mut session = Session::new(client());
+    assert!(matches!(session.poll(t(T0)), Action::Load));
+    session.handle_loaded(Err(std::io::Error::other("permission denied")));
+    let e = failed(session.poll(t(T0)));
+    assert_eq!(e.fault(), Fault::Store);
+    assert!(e.to_string().contains("could not be read: permission denied"), "{e}");
+    assert!(matches!(session.poll(t(T0)), Action::Load), "the next poll tries again");
+}
+
+// ---------------------------------------------------------------------------------------
+// Retries (rule 26)
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn transient_failures_are_retried_three_attempts_in_all_with_bounded_jittered_backoff() {
+    for seed in 0..200 {
+        let mut world = World::new(Some(stored("rt-1", None, None)))
+            .reply(status(503, "<html>busy</html>"))
+            .reply(Reply::Fail(TransportErrorKind::Timeout))
+            .reply(status(502, ""));
+        let mut session = Session::new(client()).with_jitter_seed(seed);
+        let e = failed(world.run(&mut session));
+        assert_eq!(e.status().map(|s| s.as_u16()), Some(502), "the last failure is reported");
+        assert_eq!(world.sent, vec![rt_body("rt-1"); 3], "3 attempts in all, the same token");
+        assert_eq!(world.waits.len(), 2);
+        let (first, second) = (world.waits[0], world.waits[1]);
+        assert!(first >= Duration::from_millis(500) && first < Duration::from_secs(1), "{first:?}");
+        assert!(second >= Duration::from_secs(1) && second < Duration::from_secs(2), "{second:?}");
+        assert_eq!(world.stored(), stored("rt-1", None, None), "the old state stays intact");
+    }
+}
+
+#[test]
+fn the_jitter_differs_between_seeds() {
+    let waits: std::collections::HashSet<Duration> = (0..50)
+        .map(|seed| {
+            let mut world = World::new(Some(stored("rt-1", None, None)))
+                .reply(status(503, ""))
+                .reply(ok(success("at", None, Some(60), None)));
+            let mut session = Session::new(client()).with_jitter_seed(seed);
+            let _ = ready(world.run(&mut session));
+            world.waits[0]
+        })
+        .collect();
+    assert!(waits.len() > 40, "{}", waits.len());
+}
+
+#[test]
+fn a_retry_succeeds_and_backoff_and_attempts_are_configurable() {
+    let mut world = World::new(Some(stored("rt-1", None, None)))
+        .reply(Reply::Fail(TransportErrorKind::Connect))
+        .reply(Reply::Fail(TransportErrorKind::Interrupted))
+        .reply(status(500, "oops"))
+        .reply(ok(success("at-2", Some("rt-2"), Some(3600), None)));
+    let mut session = Session::new(client())
+        .with_max_attempts(4)
+        .with_backoff(Duration::from_secs(4), Duration::from_secs(6));
+    assert_eq!(ready(world.run(&mut session)).0, "at-2");
+    assert_eq!(world.sent.len(), 4);
+    let bounds = [(2, 4), (3, 6), (3, 6)]; // 4 s, 8 s capped at 6 s, capped again; halved at most
+    for (wait, (lo, hi)) in world.waits.iter().zip(bounds) {
+        assert!(*wait >= Duration::from_secs(lo) && *wait < Duration::from_secs(hi), "{wait:?}");
+    }
+}
+
+#[test]
+fn retry_after_is_honoured_and_a_longer_one_ends_the_attempts() {
+    let mut world = World::new(Some(stored("rt-1", None, None)))
+        .reply(Reply::Http(429, r#"{"error":"slow_down"}"#.into(), vec![("retry-after", "7")]))
+        .reply(ok(success("at-2", None, Some(3600), None)));
+    let mut session = Session::new(client());
+    assert_eq!(ready(world.run(&mut session)).0, "at-2");
+    assert_eq!(world.waits, vec![Duration::from_secs(7)]);
+
+    let mut world = World::new(Some(stored("rt-1", None, None))).reply(Reply::Http(
+        503,
+        "<html>maintenance</html>".into(),
+        vec![("retry-after", "120")],
+    ));
+    let e = failed(world.run(&mut Session::new(client())));
+    assert_eq!(e.retry_after_secs(), Some(120));
+    assert_eq!(world.sent.len(), 1, "120 s is more than the longest backoff: no retry");
+}
+
+#[test]
+fn final_failures_are_not_retried() {
+    let cases = [
+        status(400, r#"{"error":"invalid_scope"}"#),
+        status(401, r#"{"error":"invalid_client"}"#),
+        Reply::Fail(TransportErrorKind::Tls),
+        Reply::Fail(TransportErrorKind::BodyTooLarge),
+        Reply::Fail(TransportErrorKind::Redirect),
+        status(200, r#"{"token_type":"Bearer"}"#),
+    ];
+    for reply in cases {
+        let mut world = World::new(Some(stored("rt-1", None, None))).reply(reply);
+        let e = failed(world.run(&mut Session::new(client())));
+        assert!(!e.is_retryable(), "{e}");
+        assert_eq!(world.sent.len(), 1, "{e}");
+        assert_eq!(world.stored(), stored("rt-1", None, None), "{e}");
+    }
+    // temporarily_unavailable is an OAuth error that is retried.
+    let mut world = World::new(Some(stored("rt-1", None, None)))
+        .reply(status(503, r#"{"error":"temporarily_unavailable"}"#))
+        .reply(ok(success("at", None, Some(60), None)));
+    assert_eq!(ready(world.run(&mut Session::new(client()))).0, "at");
+}
+
+#[test]
+fn a_failed_early_refresh_keeps_the_valid_token_and_cools_down() {
+    // at-1 expires in 50 s: inside the margin, still valid.
+    let set = stored("rt-1", Some("at-1"), Some(T0 + 50));
+    let mut world = World::new(Some(set.clone())).reply(status(400, r#"{"error":"invalid_scope"}"#));
+    let mut session = Session::new(client()).with_tokens(set);
+    let Action::Ready { access_token, fresh_until, refresh_error: Some(e) } = world.run(&mut session) else {
+        panic!("expected Ready with the refresh error")
+    };
+    assert_eq!(access_token.expose_secret(), "at-1");
+    assert_eq!(e.oauth_error_code(), Some("invalid_scope"));
+    assert!(fresh_until > world.now && fresh_until <= t(T0 + 50), "{fresh_until:?}");
+    // No new attempt while cooling down...
+    assert_eq!(ready(world.run(&mut session)).0, "at-1");
+    assert_eq!(world.sent.len(), 1);
+    // ...and once the token has expired, a refresh is attempted again.
+    world.now = t(T0 + 50);
+    world.server.push_back(ok(success("at-2", None, Some(3600), None)));
+    assert_eq!(ready(world.run(&mut session)).0, "at-2");
+    assert_eq!(world.sent.len(), 2);
+}
+
+#[test]
+fn a_forced_refresh_refreshes_a_fresh_token_and_reports_its_failure() {
+    let set = stored("rt-1", Some("at-1"), Some(T0 + 3600));
+    // The store was refreshed by someone else meanwhile: forced still refreshes, with rt-2.
+    let mut world = World::new(Some(stored("rt-2", Some("at-2"), Some(T0 + 3600))))
+        .reply(ok(success("at-3", Some("rt-3"), Some(3600), None)))
+        .reply(Reply::Fail(TransportErrorKind::Tls));
+    let mut session = Session::new(client()).with_tokens(set);
+    session.force_refresh();
+    assert_eq!(ready(world.run(&mut session)).0, "at-3");
+    assert_eq!(world.sent, vec![rt_body("rt-2")]);
+    assert_eq!(ready(world.run(&mut session)).0, "at-3", "forced once");
+    session.force_refresh();
+    assert_eq!(failed(world.run(&mut session)).fault(), Fault::Transport, "a forced failure is reported");
+    assert_eq!(ready(world.run(&mut session)).0, "at-3");
+}
+
+// ---------------------------------------------------------------------------------------
+// invalid_grant, rule 18
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn invalid_grant_ends_the_session_until_the_store_holds_another_grant() {
+    let mut world = World::new(Some(stored("rt-1", Some("at-1"), Some(T0 - 1))))
+        .reply(status(400, r#"{"error":"invalid_grant","error_description":"grant request is invalid"}"#));
+    let mut session = Session::new(client());
+    let Action::SignIn(e) = world.run(&mut session) else { panic!("expected SignIn") };
+    assert!(e.is_reauth_required());
+    // Every later poll says so, re-reading the store but never resending the dead token.
+    for _ in 0..3 {
+        let Action::SignIn(e) = world.run(&mut session) else { panic!("expected SignIn") };
+        assert!(e.is_reauth_required(), "{e}");
+    }
+    assert_eq!(world.sent.len(), 1);
+    assert_eq!(world.stored(), stored("rt-1", Some("at-1"), Some(T0 - 1)), "left as it was");
+    // A new sign-in wrote another grant: the session picks it up.
+    world.store.inner.lock().unwrap().save(&stored("rt-new", None, None)).unwrap();
+    world.server.push_back(ok(success("at-new", Some("rt-new-2"), Some(3600), None)));
+    assert_eq!(ready(world.run(&mut session)).0, "at-new");
+    assert_eq!(world.sent.last(), Some(&rt_body("rt-new")));
+}
+
+#[test]
+fn a_rotated_token_in_a_broken_response_is_stored_before_the_error_is_reported() {
+    let mut world = World::new(Some(stored("rt-1", Some("at-1"), Some(T0 - 1))))
+        .reply(ok(r#"{"access_token":"at-2","refresh_token":"rt-2","expires_in":"soon"}"#.into()));
+    let mut session = Session::new(client());
+    let e = failed(world.run(&mut session));
+    assert_eq!(e.fault(), Fault::ServerProtocol, "{e}");
+    assert_eq!(world.stored().refresh_token.expose_secret(), "rt-2", "rule 18: stored");
+    assert_eq!(world.stored().access_token, Some(AccessToken::new("at-1")), "not the broken response's");
+    // The next refresh sends rt-2, never the spent rt-1.
+    world.server.push_back(ok(success("at-3", Some("rt-3"), Some(3600), None)));
+    assert_eq!(ready(world.run(&mut session)).0, "at-3");
+    assert_eq!(world.sent, vec![rt_body("rt-1"), rt_body("rt-2")]);
+}
+
+// ---------------------------------------------------------------------------------------
+// ID tokens (rules 20, 21): every check of §3.1.3.7 and §12.2, through the session
+// ---------------------------------------------------------------------------------------
+
+/// Refreshes once with `previous` as the stored ID token (its claims `base_claims`) and a
+/// response carrying an ID token with `header` and `claims`.
+fn refresh_with_id_token(
+    client: ClientConfig,
+    previous: Option<&Value>,
+    header: &Value,
+    claims: &Value,
+) -> (World, Session, Action) {
+    let mut set = stored("rt-1", None, None);
+    set.id_token = previous.map(|p| IdToken::new(jwt(p)));
+    let id_token = jwt_with_header(header, claims);
+    let mut world =
+        World::new(Some(set)).reply(ok(success("at-2", Some("rt-2"), Some(3600), Some(&id_token))));
+    world.now = t(T0 + 10);
+    let mut session = Session::new(client);
+    let action = world.run(&mut session);
+    (world, session, action)
+}
+
+fn rs256() -> Value {
+    json!({"alg": "RS256"})
+}
+
+/// `base_claims` issued 10 s later, with `changes` applied (`null` removes a claim).
+fn refreshed(changes: &Value) -> Value {
+    let mut claims = base_claims();
+    claims["iat"] = json!(T0 + 10);
+    for (k, v) in changes.as_object().unwrap() {
+        if v.is_null() {
+            claims.as_object_mut().unwrap().remove(k);
+        } else {
+            claims[k] = v.clone();
+        }
+    }
+    claims
+}
+
+#[test]
+fn every_id_token_rule_passes_and_fails_through_the_session() {
+    use IdTokenErrorKind as K;
+    let multi = json!({"aud": ["app", "api"], "azp": "app"});
+    // (what, previous claims changes, new claims changes, header, expected failure)
+    let cases: Vec<(&str, Value, Value, Value, Option<K>)> = vec![
+        // §12.2 continuity, against the previous ID token
+        ("iss equal", json!({}), json!({}), rs256(), None),
+        ("iss changed", json!({}), json!({"iss": "https://evil.example"}), rs256(), Some(K::IssuerChanged)),
+        ("sub changed", json!({}), json!({"sub": "user-2"}), rs256(), Some(K::SubjectChanged)),
+        (
+            "aud same set, other order",
+            multi.clone(),
+            json!({"aud": ["api", "app"], "azp": "app"}),
+            rs256(),
+            None,
+        ),
+        ("aud another set", json!({}), multi.clone(), rs256(), Some(K::AudienceChanged)),
+        ("azp absent in both", json!({}), json!({}), rs256(), None),
+        ("azp equal", json!({"azp": "app"}), json!({"azp": "app"}), rs256(), None),
+        ("azp appears", json!({}), json!({"azp": "app"}), rs256(), Some(K::AzpChanged)),
+        ("auth_time equal", json!({}), json!({}), rs256(), None),
+        ("auth_time changed", json!({}), json!({"auth_time": T0 - 50}), rs256(), Some(K::AuthTimeChanged)),
+        ("iat in the same second", json!({}), json!({"iat": T0}), rs256(), None),
+        ("iat earlier", json!({}), json!({"iat": T0 - 1}), rs256(), Some(K::IatEarlier)),
+        ("nonce echoed", json!({}), json!({}), rs256(), None),
+        ("nonce absent", json!({}), json!({"nonce": null}), rs256(), None),
+        ("nonce changed", json!({}), json!({"nonce": "n-2"}), rs256(), Some(K::NonceChanged)),
+        // §3.1.3.7
+        ("aud lacks the client", json!({}), json!({"aud": "api"}), rs256(), Some(K::AudienceMismatch)),
+        (
+            "several aud without azp",
+            multi.clone(),
+            json!({"aud": ["app", "api"]}),
+            rs256(),
+            Some(K::AzpMismatch),
+        ),
+        ("exp within the leeway", json!({}), json!({"exp": T0 - 40}), rs256(), None),
+        ("exp past", json!({}), json!({"exp": T0 - 60}), rs256(), Some(K::Expired)),
+        ("iat in the future", json!({}), json!({"iat": T0 + 100}), rs256(), Some(K::IssuedInFuture)),
+        ("alg none", json!({}), json!({}), json!({"alg": "none"}), Some(K::AlgNone)),
+        ("crit header", json!({}), json!({}), json!({"alg": "RS256", "crit": ["x"]}), Some(K::CritHeader)),
+        ("sub missing", json!({}), json!({"sub": null}), rs256(), Some(K::MissingClaim("sub"))),
+    ];
+    for (what, previous_changes, changes, header, expected) in cases {
+        let mut previous = base_claims();
+        for (k, v) in previous_changes.as_object().unwrap() {
+            previous[k] = v.clone();
+        }
+        let claims = refreshed(&changes);
+        let (world, session, action) = refresh_with_id_token(client(), Some(&previous), &header, &claims);
+        match (expected, action) {
+            (None, Action::Ready { .. }) => {
+                assert_eq!(session.last_continuity(), Some(Continuity::Checked), "{what}");
+                let new_id = world.stored().id_token.unwrap();
+                assert_eq!(new_id.expose_secret(), jwt_with_header(&header, &claims), "{what}");
+            }
+            (Some(kind), Action::Failed(Error::IdToken(e))) => {
+                assert_eq!(e.kind(), kind, "{what}");
+                let rt = world.stored().refresh_token;
+                if kind.is_identity_mismatch() {
+                    assert_eq!(rt.expose_secret(), "rt-1", "{what}: nothing from the response is used");
+                } else {
+                    assert_eq!(rt.expose_secret(), "rt-2", "{what}: the rotated token is kept (rule 18)");
+                }
+                assert_eq!(world.stored().access_token, None, "{what}: the access token is not");
+                let kept = world.stored().id_token.unwrap();
+                assert_eq!(kept.expose_secret(), jwt(&previous), "{what}: the baseline is kept");
+            }
+            (expected, action) => panic!("{what}: expected {expected:?}, got {action:?}"),
+        }
+    }
+}
+
+#[test]
+fn the_configured_issuer_is_checked() {
+    let issuer_client = || client().with_issuer("https://id.example");
+    let (_, session, action) = refresh_with_id_token(issuer_client(), None, &rs256(), &refreshed(&json!({})));
+    assert!(matches!(action, Action::Ready { .. }));
+    assert_eq!(session.last_continuity(), Some(Continuity::NotChecked));
+    let other = refreshed(&json!({"iss": "https://evil.example"}));
+    let (world, _, action) = refresh_with_id_token(issuer_client(), None, &rs256(), &other);
+    let Action::Failed(Error::IdToken(e)) = action else { panic!("expected an ID-token failure") };
+    assert_eq!(e.kind(), IdTokenErrorKind::IssuerMismatch);
+    assert_eq!(world.stored().refresh_token.expose_secret(), "rt-1");
+}
+
+#[test]
+fn without_a_previous_id_token_continuity_is_not_checked_and_without_a_new_one_there_is_none() {
+    let (world, session, action) = refresh_with_id_token(client(), None, &rs256(), &refreshed(&json!({})));
+    assert!(matches!(action, Action::Ready { .. }));
+    assert_eq!(session.last_continuity(), Some(Continuity::NotChecked), "not checked, never passed");
+    // The new ID token becomes the baseline: the next refresh is checked against it.
+    let baseline = world.stored().id_token.unwrap();
+    let mut set = world.stored();
+    set.expires_at = Some(T0);
+    let next = jwt(&refreshed(&json!({"sub": "user-2"})));
+    let mut world = World::new(Some(set)).reply(ok(success("at-3", None, Some(60), Some(&next))));
+    world.now = t(T0 + 20);
+    let mut session = Session::new(client());
+    let Action::Failed(Error::IdToken(e)) = world.run(&mut session) else { panic!("expected a failure") };
+    assert_eq!(e.kind(), IdTokenErrorKind::SubjectChanged);
+    assert_eq!(world.stored().id_token.unwrap(), baseline);
+
+    // A response without an ID token keeps the previous one (OIDC Core §12.2 allows it).
+    let mut set = stored("rt-1", None, None);
+    set.id_token = Some(IdToken::new(jwt(&base_claims())));
+    let mut world = World::new(Some(set)).reply(ok(success("at-2", None, Some(60), None)));
+    let mut session = Session::new(client());
+    let _ = ready(world.run(&mut session));
+    assert_eq!(session.last_continuity(), Some(Continuity::NoIdToken));
+    assert_eq!(world.stored().id_token.unwrap().expose_secret(), jwt(&base_claims()));
+}
+
+// ---------------------------------------------------------------------------------------
+// Scope, abandoned steps, Debug
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn the_requested_scope_is_sent_and_granted_when_the_response_names_none() {
+    let mut world =
+        World::new(Some(stored("rt-1", None, None))).reply(ok(success("at", None, Some(60), None)));
+    let mut session = Session::new(client()).with_scope("openid email");
+    let _ = ready(world.run(&mut session));
+    assert_eq!(
+        world.sent,
+        vec!["grant_type=refresh_token&refresh_token=rt-1&scope=openid+email&client_id=app"]
+    );
+    assert_eq!(world.stored().scope.as_deref(), Some("openid email"));
+    // A bad scope is a local error: nothing is sent.
+    let mut world = World::new(Some(stored("rt-1", None, None)));
+    let e = failed(world.run(&mut Session::new(client()).with_scope("a  b")));
+    assert_eq!(e.fault(), Fault::Caller);
+    assert!(world.sent.is_empty());
+}
+
+#[test]
+fn an_abandoned_step_is_recovered() {
+    let store = MemoryStore::with_tokens(stored("rt-1", None, None));
+    let mut session = Session::new(client());
+    assert!(matches!(session.poll(t(T0)), Action::Load));
+    session.handle_loaded(store.lock().unwrap().load());
+    assert!(matches!(session.poll(t(T0)), Action::Send(_)));
+    session.abandon(); // e.g. the driving task was cancelled
+    let e = failed(session.poll(t(T0)));
+    assert_eq!(e.fault(), Fault::Transport);
+    assert!(matches!(session.poll(t(T0)), Action::Load), "a later poll starts afresh");
+
+    // An abandoned store write counts as failed: the set is written again first.
+    session.handle_loaded(store.lock().unwrap().load());
+    assert!(matches!(session.poll(t(T0)), Action::Send(_)));
+    session.handle_response(t(T0), &http::Response::new(success("at-2", Some("rt-2"), Some(60), None)));
+    assert!(matches!(session.poll(t(T0)), Action::Store(_)));
+    session.abandon();
+    let e = failed(session.poll(t(T0)));
+    assert_eq!(e.rotated_refresh_token().unwrap().expose_secret(), "rt-2");
+    assert!(matches!(session.poll(t(T0)), Action::Load));
+    session.handle_loaded(store.lock().unwrap().load());
+    let Action::Store(set) = session.poll(t(T0)) else { panic!("expected Store") };
+    assert_eq!(set.refresh_token.expose_secret(), "rt-2");
+}
+
+#[test]
+fn handle_calls_out_of_turn_are_ignored() {
+    let set = stored("rt-1", Some("at-1"), Some(T0 + 3600));
+    let mut session = Session::new(client()).with_tokens(set.clone());
+    session.handle_response(t(T0), &http::Response::new(success("evil", Some("evil"), None, None)));
+    session.handle_transport_error(t(T0), TransportError::from_kind(TransportErrorKind::Timeout).into());
+    session.handle_stored(Ok::<(), std::io::Error>(()));
+    session.handle_loaded(Ok::<_, std::io::Error>(Some(stored("evil", Some("evil"), Some(T0 + 9999)))));
+    assert_eq!(session.tokens(), Some(&set));
+    assert_eq!(ready(session.poll(t(T0))).0, "at-1");
+}
+
+#[test]
+fn debug_never_shows_a_token() {
+    let secrets = ["rt-secret-1", "at-secret-1", "rt-secret-2", "at-secret-2"];
+    let store = MemoryStore::with_tokens(stored("rt-secret-1", Some("at-secret-1"), Some(T0)));
+    let mut session = Session::new(client());
+    let mut seen = vec![format!("{session:?}"), format!("{store:?}")];
+    let a = session.poll(t(T0));
+    seen.push(format!("{a:?}"));
+    let mut guard = store.lock().unwrap();
+    seen.push(format!("{guard:?}"));
+    session.handle_loaded(guard.load());
+    let a = session.poll(t(T0));
+    seen.push(format!("{a:?} {session:?}"));
+    session.handle_response(
+        t(T0),
+        &http::Response::new(success("at-secret-2", Some("rt-secret-2"), None, None)),
+    );
+    let a = session.poll(t(T0));
+    seen.push(format!("{a:?} {session:?}"));
+    let Action::Store(set) = a else { panic!("expected Store") };
+    session.handle_stored(guard.save(&set));
+    let a = session.poll(t(T0));
+    seen.push(format!("{a:?} {session:?}"));
+    for text in &seen {
+        for secret in secrets {
+            assert!(!text.contains(secret), "{text}");
+        }
+    }
+    assert!(seen[4].contains("Send(POST https://id.example/token"), "{}", seen[4]);
+}
+
+#[test]
+fn duplicated_errors_keep_their_class_but_not_the_rotated_token() {
+    let mut world = World::new(Some(stored("rt-1", None, None)))
+        .reply(ok(r#"{"access_token":"at-2","refresh_token":"rt-2"}"#.into()));
+    world.store.fail_saves.store(1, Ordering::SeqCst);
+    let e = failed(world.run(&mut Session::new(client())));
+    let copy = e.duplicate();
+    assert_eq!(
+        (copy.fault(), copy.to_string()),
+        (e.fault(), e.to_string().replace("; the rotated refresh token is kept in memory", ""))
+    );
+    assert!(e.rotated_refresh_token().is_some() && copy.rotated_refresh_token().is_none());
+
+    let e: Error = TransportError::new(TransportErrorKind::Timeout, "deadline").into();
+    let copy = e.duplicate();
+    assert_eq!((copy.fault(), copy.is_retryable(), copy.to_string()), (e.fault(), true, e.to_string()));
+}

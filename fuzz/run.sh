@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# One fuzzing session of one target, from the committed seeds:
+#
+#   fuzz/run.sh TARGET [SECONDS] [extra libFuzzer flags...]     # default 600 s
+#
+# New inputs go to fuzz/corpus/TARGET/ (git-ignored), crashes to fuzz/artifacts/TARGET/.
+# Uses `cargo +nightly fuzz`; set FUZZ_CARGO='env RUSTC_BOOTSTRAP=1 cargo' to use stable.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+target="${1:?usage: fuzz/run.sh TARGET [SECONDS] [libFuzzer flags...]}"
+seconds="${2:-600}"
+shift $(( $# < 2 ? $# : 2 ))
+mkdir -p "fuzz/corpus/$target"
+# shellcheck disable=SC2086 # FUZZ_CARGO is a command with its arguments
+exec ${FUZZ_CARGO:-cargo +nightly} fuzz run "$target" "fuzz/corpus/$target" "fuzz/seeds/$target" -- \
+  -max_total_time="$seconds" -dict=fuzz/dict/oauth.dict -max_len=16384 -timeout=10 -rss_limit_mb=2048 "$@"

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Regenerates fuzz/seeds/ from the root package's test vectors (tests/core_vectors.rs,
+# tests/secrets.rs) and the hand-written seeds in fuzz/seedgen/tests/record.rs.
+# One test thread, so that every seed keeps the same name from run to run. SEEDGEN_OUT=DIR
+# writes elsewhere (to compare).
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -L)"
+out="${SEEDGEN_OUT:-$here/../seeds}"
+rm -rf "$out"
+SEEDGEN_OUT="$out" cargo test --release --manifest-path "$here/Cargo.toml" --test record -- --test-threads=1 "$@"
+for d in "$out"/*/; do printf '%-26s %4d seeds\n' "$(basename "$d")" "$(ls "$d" | wc -l)"; done

@@ -1,0 +1,137 @@
+//! Replays the committed fuzz inputs on stable: every file under `fuzz/seeds/<target>/` and
+//! `fuzz/regressions/<target>/` goes through the same input decoding and the same invariant
+//! checks as the cargo-fuzz target of that name (`fuzz/src/checks.rs`, shared with the
+//! targets), so CI keeps them green without nightly or cargo-fuzz.
+//!
+//! An empty or missing seed folder fails the test: it must never pass by testing nothing.
+
+// Tests fail by panicking: `expect`/`unwrap`/`panic!` are how they report.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "../fuzz/src/checks.rs"]
+mod checks;
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+
+/// The whole body of one fuzz target.
+type Target = fn(&[u8]);
+
+/// The fuzz targets, by name.
+const TARGETS: &[(&str, Target)] = &[
+    ("token_response", checks::token_response),
+    ("error_response", checks::error_response),
+    ("id_token", checks::id_token),
+    ("scope_and_refresh_token", checks::scope_and_refresh_token),
+    ("discovery", checks::discovery),
+];
+
+fn fuzz_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz")
+}
+
+/// The files of `dir`, sorted; none when it does not exist.
+fn files(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    let mut files: Vec<PathBuf> = entries
+        .map(|e| e.expect("a readable directory entry").path())
+        .filter(|p| p.is_file() && !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')))
+        .collect();
+    files.sort();
+    files
+}
+
+/// Runs every file of `dir` through `check`; returns how many ran, panics listing every
+/// file that failed.
+fn replay(dir: &Path, check: Target) -> usize {
+    let inputs = files(dir);
+    let mut failures = Vec::new();
+    for path in &inputs {
+        let data = std::fs::read(path).expect("a readable input");
+        if let Err(panic) = catch_unwind(AssertUnwindSafe(|| check(&data))) {
+            let message = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+                .unwrap_or_default();
+            failures.push(format!("{}: {message}", path.display()));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} inputs fail:\n{}",
+        failures.len(),
+        inputs.len(),
+        failures.join("\n")
+    );
+    inputs.len()
+}
+
+fn target(name: &str) -> Target {
+    TARGETS.iter().find(|(n, _)| *n == name).map(|(_, f)| *f).expect("a known target")
+}
+
+fn seeds(name: &str) {
+    let dir = fuzz_dir().join("seeds").join(name);
+    let n = replay(&dir, target(name));
+    assert!(n > 0, "no seeds in {}: the corpus replay would test nothing", dir.display());
+}
+
+fn regressions(name: &str) {
+    replay(&fuzz_dir().join("regressions").join(name), target(name));
+}
+
+#[test]
+fn token_response_seeds() {
+    seeds("token_response");
+}
+
+#[test]
+fn error_response_seeds() {
+    seeds("error_response");
+}
+
+#[test]
+fn id_token_seeds() {
+    seeds("id_token");
+}
+
+#[test]
+fn scope_and_refresh_token_seeds() {
+    seeds("scope_and_refresh_token");
+}
+
+#[test]
+fn discovery_seeds() {
+    seeds("discovery");
+}
+
+#[test]
+fn regressions_replay() {
+    for (name, _) in TARGETS {
+        regressions(name);
+    }
+}
+
+/// Every folder under `fuzz/seeds/` and `fuzz/regressions/` belongs to a target this test
+/// replays, and every target has its seeds.
+#[test]
+fn corpus_folders_match_the_targets() {
+    for kind in ["seeds", "regressions"] {
+        let Ok(entries) = std::fs::read_dir(fuzz_dir().join(kind)) else { continue };
+        for entry in entries {
+            let name = entry.expect("a readable directory entry").file_name().to_string_lossy().into_owned();
+            assert!(
+                TARGETS.iter().any(|(t, _)| *t == name),
+                "fuzz/{kind}/{name} is not a fuzz target replayed here: add it to TARGETS"
+            );
+        }
+    }
+    let manifest = std::fs::read_to_string(fuzz_dir().join("Cargo.toml")).expect("fuzz/Cargo.toml");
+    for (name, _) in TARGETS {
+        assert!(
+            manifest.contains(&format!("name = \"{name}\"")),
+            "{name} is not a target of fuzz/Cargo.toml"
+        );
+    }
+}
