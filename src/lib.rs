@@ -21,6 +21,8 @@
 
 pub use oidc_refresh_core::*;
 
+pub mod store;
+
 /// The sans-IO core, under its own name.
 pub use oidc_refresh_core as core;
 

@@ -1,8 +1,10 @@
 //! Reading secrets from files and replacing files atomically (rule 27).
 
-use std::fs::{self, File};
-use std::io::{self, Write};
+use std::fs;
+use std::io;
 use std::path::Path;
+
+use oidc_refresh::store::write_atomic;
 
 /// Reads a file holding one value (a token, a secret), surrounding whitespace ignored.
 pub(crate) fn read_value(path: &Path) -> io::Result<String> {
@@ -20,30 +22,8 @@ pub(crate) fn read_optional_value(path: &Path) -> io::Result<Option<String>> {
     }
 }
 
-/// Replaces `path` with `contents` atomically: a temporary file in the same folder, created
-/// owner-only (0600), written, flushed to disk, renamed over `path`, then the folder
-/// flushed, so that a reader sees the old content or the new, never a mix or nothing, even
-/// if the process is killed at any moment.
-pub(crate) fn write_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::Builder::new().prefix(".oidc-refresh.").suffix(".tmp").tempfile_in(dir)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        tmp.as_file().set_permissions(fs::Permissions::from_mode(0o600))?;
-    }
-    tmp.write_all(contents)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    #[cfg(unix)]
-    File::open(dir)?.sync_all()?;
-    Ok(())
-}
-
-/// Writes one value and a trailing newline, atomically.
+/// Writes one value and a trailing newline, atomically and owner-only (0600): the
+/// library's [`write_atomic`], shared with its file store.
 pub(crate) fn write_value(path: &Path, value: &str) -> io::Result<()> {
     let mut contents = Vec::with_capacity(value.len() + 1);
     contents.extend_from_slice(value.as_bytes());

@@ -11,6 +11,7 @@ mod decode;
 mod files;
 mod parse;
 mod refresh;
+mod token;
 
 /// Keep OAuth 2.0 / OpenID Connect sessions alive with the refresh-token grant.
 #[derive(Debug, Parser)]
@@ -31,6 +32,9 @@ enum Command {
     DecodeIdToken(decode::Args),
     /// Perform one refresh grant; the token files are replaced atomically.
     Refresh(refresh::Args),
+    /// Print a valid access token from a token store shared by concurrent runs, refreshing
+    /// it first only when it expires within --min-ttl seconds (or with --force).
+    Token(token::Args),
 }
 
 /// The contract's exit codes.
@@ -78,6 +82,7 @@ pub(crate) fn run() -> ExitCode {
         Command::Parse(args) => parse::run(args),
         Command::DecodeIdToken(args) => decode::run(args),
         Command::Refresh(args) => refresh::run(args),
+        Command::Token(args) => token::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -113,6 +113,19 @@ pub(crate) enum Transport {
 }
 
 impl Transport {
+    /// Refuses a transport this binary was built without (exit 2), without building one.
+    pub(crate) fn check_available(args: &ClientArgs) -> Result<(), Failure> {
+        match args.transport {
+            TransportArg::Ureq => Ok(()),
+            #[cfg(feature = "hyper")]
+            TransportArg::Hyper => Ok(()),
+            #[cfg(not(feature = "hyper"))]
+            TransportArg::Hyper => {
+                Err(Failure::usage("--transport hyper: this binary was built without the `hyper` feature"))
+            }
+        }
+    }
+
     pub(crate) fn new(args: &ClientArgs) -> Result<Self, Failure> {
         let timeout = Duration::from_secs(args.timeout);
         match args.transport {
@@ -141,7 +154,7 @@ impl Transport {
         }
     }
 
-    fn discover(&self, issuer: &str) -> Result<oidc_refresh::discovery::ProviderMetadata, Error> {
+    pub(crate) fn discover(&self, issuer: &str) -> Result<oidc_refresh::discovery::ProviderMetadata, Error> {
         match self {
             Transport::Ureq(t) => t.discover(issuer),
             #[cfg(feature = "hyper")]
@@ -171,6 +184,13 @@ impl ClientArgs {
 
     /// Builds the client configuration; `--issuer` runs discovery through `transport`.
     pub(crate) fn client_config(&self, transport: &Transport) -> Result<ClientConfig, Failure> {
+        self.prepare()?.resolve(|issuer| transport.discover(issuer))
+    }
+
+    /// Checks everything about the client that needs no network (the secret file, the
+    /// authentication method, the endpoint's syntax) and leaves only discovery for
+    /// [`PreparedClient::resolve`].
+    pub(crate) fn prepare(&self) -> Result<PreparedClient, Failure> {
         let secret = match &self.client_secret_file {
             Some(path) => Some(read_value(path).map_err(|e| {
                 Failure::usage(format!("cannot read the client secret file {}: {e}", path.display()))
@@ -190,18 +210,57 @@ impl ClientArgs {
             }
         };
         let e = &self.endpoint;
-        let client = match (&e.token_endpoint, &e.issuer, &e.domain) {
-            (Some(url), _, _) => ClientConfig::new(url, self.client_id.clone()).map_err(Error::from)?,
+        let endpoint = match (&e.token_endpoint, &e.issuer, &e.domain) {
+            (Some(url), _, _) => {
+                PreparedEndpoint::Ready(ClientConfig::new(url, self.client_id.clone()).map_err(Error::from)?)
+            }
             (_, Some(issuer), _) => {
                 oidc_refresh::discovery::discovery_url(issuer).map_err(Error::from)?;
-                transport.discover(issuer)?.client(self.client_id.clone()).map_err(Error::from)?
+                PreparedEndpoint::Discover(issuer.clone())
             }
-            (_, _, Some(domain)) => {
-                ClientConfig::reachfive(domain, self.client_id.clone()).map_err(Error::from)?
-            }
+            (_, _, Some(domain)) => PreparedEndpoint::Ready(
+                ClientConfig::reachfive(domain, self.client_id.clone()).map_err(Error::from)?,
+            ),
             _ => return Err(Failure::usage("one of --token-endpoint, --issuer or --domain is required")),
         };
-        let client = client.with_auth(auth).with_leeway(Duration::from_secs(self.leeway));
+        Ok(PreparedClient {
+            endpoint,
+            client_id: self.client_id.clone(),
+            auth,
+            leeway: Duration::from_secs(self.leeway),
+            body: self.body,
+        })
+    }
+}
+
+/// A client configuration checked as far as possible without the network: see
+/// [`ClientArgs::prepare`].
+pub(crate) struct PreparedClient {
+    endpoint: PreparedEndpoint,
+    client_id: String,
+    auth: ClientAuth,
+    leeway: Duration,
+    body: Option<BodyArg>,
+}
+
+enum PreparedEndpoint {
+    Ready(ClientConfig),
+    Discover(String),
+}
+
+impl PreparedClient {
+    /// The client configuration, running `discover` for `--issuer`.
+    pub(crate) fn resolve(
+        self,
+        discover: impl FnOnce(&str) -> Result<oidc_refresh::discovery::ProviderMetadata, Error>,
+    ) -> Result<ClientConfig, Failure> {
+        let client = match self.endpoint {
+            PreparedEndpoint::Ready(client) => client,
+            PreparedEndpoint::Discover(issuer) => {
+                discover(&issuer)?.client(self.client_id).map_err(Error::from)?
+            }
+        };
+        let client = client.with_auth(self.auth).with_leeway(self.leeway);
         Ok(match self.body {
             Some(BodyArg::Form) => client.with_body_format(BodyFormat::Form),
             Some(BodyArg::Json) => client.with_body_format(BodyFormat::Json),
@@ -275,17 +334,23 @@ pub(crate) fn store_rotated(
     match write_value(path, rotated.expose_secret()) {
         Ok(()) => Ok(()),
         Err(e) => {
-            let mut out = io::stdout().lock();
-            let _ = writeln!(out, "{}", rotated.expose_secret());
-            let _ = out.flush();
-            let also = after.map(|f| format!(" (after: {})", f.message)).unwrap_or_default();
-            Err(Failure {
-                exit: Exit::TokenNotStored,
-                message: format!(
-                    "the server rotated the refresh token but {} cannot be written: {e}; the new refresh token is on standard output{also}",
-                    path.display()
-                ),
-            })
+            Err(rotated_not_stored(rotated, &format!("{} cannot be written: {e}", path.display()), after))
         }
+    }
+}
+
+/// Exit 7: prints the rotated refresh token alone on stdout, so that it is not lost, and
+/// returns the failure whose line says why it could not be stored (`why`, e.g.
+/// "FILE cannot be written: ...") and what failed before (`after`).
+pub(crate) fn rotated_not_stored(rotated: &RefreshToken, why: &str, after: Option<&Failure>) -> Failure {
+    let mut out = io::stdout().lock();
+    let _ = writeln!(out, "{}", rotated.expose_secret());
+    let _ = out.flush();
+    let also = after.map(|f| format!(" (after: {})", f.message)).unwrap_or_default();
+    Failure {
+        exit: Exit::TokenNotStored,
+        message: format!(
+            "the server rotated the refresh token but {why}; the new refresh token is on standard output{also}"
+        ),
     }
 }

@@ -1,0 +1,699 @@
+//! `oidc-refresh token`: the fresh path sends nothing, a stale token is refreshed exactly
+//! once, concurrent runs on one store share one refresh, `--force` refreshes once per run,
+//! and the store is left as the contract says on every exit code. Against the bundled
+//! provider (which counts refresh grants), and against scripted servers for retries and
+//! broken responses.
+
+#![cfg(unix)]
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is a failure report
+
+mod provider;
+
+use std::collections::HashSet;
+use std::fs;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use oidc_refresh::store::FileStore;
+use oidc_refresh::{StoreGuard, TokenStore};
+use provider::{Provider, field};
+use serde_json::{Value, json};
+
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_oidc-refresh")
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn stderr_line(out: &Output) -> String {
+    let s = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(s.lines().count(), 1, "exactly one line on stderr: {s:?}");
+    s
+}
+
+fn mode(p: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    fs::metadata(p).unwrap().permissions().mode() & 0o777
+}
+
+/// A store in a fresh temporary folder.
+struct Store {
+    _dir: tempfile::TempDir,
+    path: PathBuf,
+}
+
+impl Store {
+    fn new(content: &Value) -> Store {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tokens.json");
+        fs::write(&path, serde_json::to_vec(content).unwrap()).unwrap();
+        Store { _dir: dir, path }
+    }
+
+    /// A store holding a login's refresh and ID tokens only.
+    fn from_login(login: &Value) -> Store {
+        Store::new(&json!({
+            "refresh_token": field(login, "refresh_token"),
+            "id_token": field(login, "id_token"),
+        }))
+    }
+
+    fn read(&self) -> Value {
+        serde_json::from_slice(&fs::read(&self.path).unwrap()).unwrap()
+    }
+
+    fn bytes(&self) -> Vec<u8> {
+        fs::read(&self.path).unwrap()
+    }
+
+    /// Changes the stored JSON under the store's lock, as a cooperating writer would.
+    fn edit(&self, change: impl FnOnce(&mut Value)) {
+        let store = FileStore::new(&self.path);
+        let mut guard = store.lock().unwrap();
+        let mut v = serde_json::to_value(guard.load().unwrap().unwrap()).unwrap();
+        change(&mut v);
+        guard.save(&serde_json::from_value(v).unwrap()).unwrap();
+    }
+
+    /// Makes the stored access token stale (it stays in the store).
+    fn expire(&self) {
+        self.edit(|v| v["expires_at"] = json!(now_secs() - 10));
+    }
+}
+
+fn token_command(endpoint: &[&str], store: &Store, extra: &[&str]) -> Command {
+    let mut cmd = Command::new(bin());
+    cmd.arg("token")
+        .args(endpoint)
+        .args(["--client-id", "public-client", "--store", path(&store.path)])
+        .args(extra)
+        .env_remove("RUST_LOG")
+        .env_remove("OIDC_REFRESH_CLIENT_SECRET");
+    cmd
+}
+
+fn run_token(p: &Provider, store: &Store, extra: &[&str]) -> Output {
+    let endpoint = p.token_endpoint();
+    token_command(&["--token-endpoint", &endpoint], store, extra).output().unwrap()
+}
+
+/// A successful run: the access token alone and a newline on stdout, nothing on stderr.
+fn printed_token(out: &Output) -> String {
+    assert!(out.status.success(), "exit {:?}: {}", out.status.code(), String::from_utf8_lossy(&out.stderr));
+    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8(out.stdout.clone()).unwrap();
+    let token = stdout.strip_suffix('\n').expect("a trailing newline");
+    assert!(!token.is_empty() && !token.contains(char::is_whitespace), "{stdout:?}");
+    token.to_owned()
+}
+
+/// Whether the provider's userinfo endpoint accepts `access_token`, asked with this
+/// project's ureq transport.
+fn userinfo_accepts(p: &Provider, access_token: &str) -> bool {
+    let request = http::Request::get(format!("{}/me", p.issuer))
+        .header("authorization", format!("Bearer {access_token}"))
+        .body(Vec::new())
+        .unwrap();
+    let transport = oidc_refresh::ureq::Transport::new(oidc_refresh::ureq::Options::default()).unwrap();
+    let response = transport.execute(request).unwrap();
+    let ok = response.status() == 200;
+    if ok {
+        let v: Value = serde_json::from_slice(response.body()).unwrap();
+        assert_eq!(v["sub"], "user-123");
+    }
+    ok
+}
+
+fn delta(before: (u64, u64), after: (u64, u64)) -> (u64, u64) {
+    (after.0 - before.0, after.1 - before.1)
+}
+
+#[test]
+fn a_fresh_stored_token_is_printed_without_any_request() {
+    let p = Provider::start();
+    let login = p.login("public-client", None);
+    let store = Store::new(&json!({
+        "refresh_token": field(&login, "refresh_token"),
+        "access_token": field(&login, "access_token"),
+        "id_token": field(&login, "id_token"),
+        "expires_at": now_secs() + 3000,
+    }));
+    let before_bytes = store.bytes();
+    let before = p.stats();
+    let out = run_token(&p, &store, &[]);
+    assert_eq!(printed_token(&out), field(&login, "access_token"));
+    // No discovery either: nothing listens at this issuer, and the run still succeeds.
+    let nowhere = token_command(&["--issuer", "http://127.0.0.1:1"], &store, &[]).output().unwrap();
+    assert_eq!(printed_token(&nowhere), field(&login, "access_token"));
+    assert_eq!(p.stats(), before, "no request at all");
+    assert_eq!(store.bytes(), before_bytes, "the store is untouched");
+}
+
+#[test]
+fn a_missing_or_stale_access_token_is_refreshed_once_and_stored_first() {
+    let p = Provider::start();
+    let login = p.login("public-client", None);
+    let store = Store::from_login(&login);
+    let start = p.stats();
+
+    // No access token at all.
+    let sent_after = now_secs();
+    let out = run_token(&p, &store, &[]);
+    let done_before = now_secs();
+    let at = printed_token(&out);
+    assert_eq!(delta(start, p.stats()), (1, 0), "exactly one refresh");
+    let v = store.read();
+    assert_eq!(v["access_token"], at.as_str(), "stored before it was printed");
+    assert_ne!(v["refresh_token"], field(&login, "refresh_token"), "rotated");
+    // The refreshed ID token is the next baseline (it may equal the login's byte for byte
+    // when issued in the same second: RS256 is deterministic).
+    let id = oidc_refresh::decode_id_token(v["id_token"].as_str().unwrap()).unwrap();
+    assert_eq!(serde_json::to_value(&id).unwrap()["sub"], "user-123");
+    assert_eq!(v["token_type"], "Bearer");
+    assert_eq!(v["scope"], "openid offline_access profile email");
+    let expires_at = v["expires_at"].as_u64().expect("an integer");
+    assert!(
+        (sent_after + 3600..=done_before + 3600).contains(&expires_at),
+        "expires_at {expires_at}: sent in [{sent_after}, {done_before}] + expires_in 3600"
+    );
+    assert_eq!(mode(&store.path), 0o600);
+    assert_eq!(mode(&store.path.with_file_name("tokens.json.lock")), 0o600);
+    assert!(userinfo_accepts(&p, &at));
+
+    // Fresh now: printed again, no request.
+    assert_eq!(printed_token(&run_token(&p, &store, &[])), at);
+    assert_eq!(delta(start, p.stats()), (1, 0));
+
+    // Expired: refreshed (the stored ID token is the previous one for continuity).
+    store.expire();
+    let at2 = printed_token(&run_token(&p, &store, &[]));
+    assert_ne!(at2, at);
+    assert_eq!(delta(start, p.stats()), (2, 0));
+
+    // An access token without expires_at counts as expired.
+    store.edit(|v| {
+        v.as_object_mut().unwrap().remove("expires_at");
+    });
+    let at3 = printed_token(&run_token(&p, &store, &[]));
+    assert_ne!(at3, at2);
+    assert_eq!(delta(start, p.stats()), (3, 0));
+    assert!(userinfo_accepts(&p, &at3));
+}
+
+#[test]
+fn min_ttl_decides_at_its_boundary() {
+    let p = Provider::start();
+    let login = p.login("public-client", None);
+    let store = Store::from_login(&login);
+    let first = printed_token(&run_token(&p, &store, &[]));
+    let start = p.stats();
+
+    // At most 65 s left (the fraction of the current second is gone, and the runs take
+    // time): fresh for --min-ttl 60 (the default) and 55 as long as they take under 5 s ...
+    store.edit(|v| v["expires_at"] = json!(now_secs() + 65));
+    assert_eq!(printed_token(&run_token(&p, &store, &[])), first);
+    assert_eq!(printed_token(&run_token(&p, &store, &["--min-ttl", "55"])), first);
+    assert_eq!(p.stats(), start);
+    // ... but it "expires within --min-ttl seconds or less" for --min-ttl 65, always.
+    let second = printed_token(&run_token(&p, &store, &["--min-ttl", "65"]));
+    assert_ne!(second, first);
+    assert_eq!(delta(start, p.stats()), (1, 0));
+
+    // The default is 60: 30 s left is stale; --min-ttl 0 keeps anything not yet expired.
+    store.edit(|v| v["expires_at"] = json!(now_secs() + 30));
+    assert_eq!(printed_token(&run_token(&p, &store, &["--min-ttl", "0"])), second);
+    assert_eq!(delta(start, p.stats()), (1, 0));
+    let third = printed_token(&run_token(&p, &store, &[]));
+    assert_ne!(third, second);
+    assert_eq!(delta(start, p.stats()), (2, 0));
+}
+
+#[test]
+fn force_refreshes_once_per_run() {
+    let p = Provider::start();
+    let login = p.login("public-client", None);
+    let store = Store::from_login(&login);
+    let start = p.stats();
+    let mut seen = HashSet::new();
+    for n in 1..=3 {
+        let at = printed_token(&run_token(&p, &store, &["--force"]));
+        assert!(seen.insert(at.clone()), "a new access token every run");
+        assert_eq!(store.read()["access_token"], at.as_str());
+        assert_eq!(delta(start, p.stats()), (n, 0));
+    }
+}
+
+/// Starts `n` token runs at once and returns their outputs.
+fn race(p: &Provider, store: &Store, n: usize, extra: &[&str]) -> Vec<Output> {
+    let endpoint = p.token_endpoint();
+    let children: Vec<_> = (0..n)
+        .map(|_| {
+            token_command(&["--token-endpoint", &endpoint], store, extra)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    children.into_iter().map(|c| c.wait_with_output().unwrap()).collect()
+}
+
+#[test]
+#[allow(clippy::print_stderr)] // the contention measured, for --nocapture
+fn eight_concurrent_runs_share_one_refresh_per_round_and_the_grant_survives() {
+    let p = Provider::start();
+    let login = p.login("public-client", None);
+    let store = Store::from_login(&login);
+    let start = p.stats();
+    let started = Instant::now();
+    let mut waited_then_adopted = 0;
+    for round in 1..=5 {
+        if round > 1 {
+            store.expire();
+        }
+        let before = p.stats();
+        // With -v, each run logs which path it took (and never a token).
+        let outputs = race(&p, &store, 8, &["-v"]);
+        let mut printed = HashSet::new();
+        for out in &outputs {
+            let logs = String::from_utf8_lossy(&out.stderr);
+            assert!(out.status.success(), "round {round}: {logs}");
+            let stdout = String::from_utf8(out.stdout.clone()).unwrap();
+            let token = stdout.strip_suffix('\n').unwrap();
+            assert!(!logs.contains(token));
+            waited_then_adopted += logs.matches("another run refreshed meanwhile").count();
+            printed.insert(token.to_owned());
+        }
+        assert_eq!(delta(before, p.stats()), (1, 0), "round {round}: exactly one refresh");
+        let stored = store.read()["access_token"].as_str().unwrap().to_owned();
+        assert_eq!(printed, HashSet::from([stored.clone()]), "round {round}: all print the new token");
+        assert!(userinfo_accepts(&p, &stored), "round {round}");
+    }
+    // The grant survived every round: a forced refresh with the stored token succeeds.
+    let last = printed_token(&run_token(&p, &store, &["--force"]));
+    assert!(userinfo_accepts(&p, &last));
+    assert_eq!(delta(start, p.stats()), (6, 0), "5 rounds and the final check, no refused replay");
+    eprintln!(
+        "5 rounds of 8 racers in {:?}; {waited_then_adopted} runs found a stale token, waited for the lock \
+         and adopted the token another run had stored",
+        started.elapsed()
+    );
+    assert!(waited_then_adopted > 0, "the runs never contended for the lock");
+}
+
+#[test]
+fn eight_concurrent_forced_runs_refresh_eight_times_one_after_another() {
+    let p = Provider::start();
+    let login = p.login("public-client", None);
+    let store = Store::from_login(&login);
+    let start = p.stats();
+    let outputs = race(&p, &store, 8, &["--force"]);
+    let printed: HashSet<String> = outputs.iter().map(printed_token).collect();
+    assert_eq!(printed.len(), 8, "eight refreshes, eight access tokens");
+    assert_eq!(delta(start, p.stats()), (8, 0), "serialised: each used the newest stored refresh token");
+    for at in &printed {
+        assert!(userinfo_accepts(&p, at));
+    }
+    assert!(printed.contains(store.read()["access_token"].as_str().unwrap()));
+    let last = printed_token(&run_token(&p, &store, &["--force"]));
+    assert!(userinfo_accepts(&p, &last), "the grant survives");
+    assert_eq!(delta(start, p.stats()), (9, 0));
+}
+
+#[test]
+fn a_refused_refresh_leaves_the_store_byte_identical() {
+    let p = Provider::start();
+    let login = p.login("public-client", None);
+    let store = Store::from_login(&login);
+    let spent = store.bytes();
+    printed_token(&run_token(&p, &store, &[]));
+    // Put the spent refresh token back: the provider refuses it (and revokes the grant).
+    fs::write(&store.path, &spent).unwrap();
+    let before = p.stats();
+    let out = run_token(&p, &store, &[]);
+    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stdout.is_empty());
+    assert!(stderr_line(&out).contains("invalid_grant"));
+    assert_eq!(store.bytes(), spent);
+    assert_eq!(delta(before, p.stats()), (0, 1), "refused once, never retried");
+}
+
+#[test]
+fn a_rotated_token_that_cannot_be_stored_is_printed_and_exits_7() {
+    let p = Provider::start();
+    let login = p.login("public-client", None);
+    let store = Store::from_login(&login);
+    let before = store.bytes();
+    // A file-size limit of 0 makes the store's write fail with EFBIG (SIGXFSZ ignored);
+    // stdout is a pipe and is not limited.
+    let script = format!(
+        "trap '' XFSZ; ulimit -f 0; exec '{}' token --token-endpoint '{}' --client-id public-client --store '{}'",
+        bin(),
+        p.token_endpoint(),
+        path(&store.path)
+    );
+    let out = Command::new("sh").arg("-c").arg(&script).env_remove("RUST_LOG").output().unwrap();
+    assert_eq!(out.status.code(), Some(7), "{}", String::from_utf8_lossy(&out.stderr));
+    let printed = String::from_utf8(out.stdout.clone()).unwrap();
+    assert_eq!(printed.lines().count(), 1, "the new refresh token alone: {printed:?}");
+    let rotated = printed.trim();
+    assert_ne!(rotated, field(&login, "refresh_token"));
+    let line = stderr_line(&out);
+    assert!(line.contains("cannot be written"), "{line}");
+    assert!(!line.contains(rotated), "the token is not on stderr");
+    assert_eq!(store.bytes(), before, "the old store is intact");
+    // The printed token is the real rotated one: it refreshes.
+    store.edit(|v| v["refresh_token"] = json!(rotated));
+    let at = printed_token(&run_token(&p, &store, &[]));
+    assert!(userinfo_accepts(&p, &at));
+}
+
+#[test]
+fn an_id_token_for_another_subject_is_exit_6_and_nothing_is_stored() {
+    let p = Provider::start();
+    let login = p.login("public-client", None);
+    let other = p.login_as("public-client", "someone-else");
+    let store = Store::new(&json!({
+        "refresh_token": field(&login, "refresh_token"),
+        "id_token": field(&other, "id_token"),
+    }));
+    let before = store.bytes();
+    let out = run_token(&p, &store, &[]);
+    assert_eq!(out.status.code(), Some(6), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stdout.is_empty());
+    assert!(stderr_line(&out).contains("subject"));
+    assert_eq!(store.bytes(), before, "another subject: nothing from the response is used");
+}
+
+#[test]
+fn a_malformed_or_missing_store_is_exit_2_without_a_request() {
+    let p = Provider::start();
+    let before = p.stats();
+    let secretish = "at-secret-value-0123456789";
+    let cases: Vec<(&str, String)> = vec![
+        ("empty", String::new()),
+        ("not JSON", "refresh_token=abc".into()),
+        ("an array", "[]".into()),
+        ("no refresh_token", format!(r#"{{"access_token":"{secretish}","expires_at":9999999999}}"#)),
+        ("a number as refresh_token", r#"{"refresh_token":5}"#.into()),
+        ("an empty refresh_token", r#"{"refresh_token":""}"#.into()),
+        ("a string expires_at", format!(r#"{{"refresh_token":"rt","expires_at":"{secretish}"}}"#)),
+        ("a fractional expires_at", r#"{"refresh_token":"rt","expires_at":1.5}"#.into()),
+        ("a repeated member", r#"{"refresh_token":"rt","refresh_token":"rt2"}"#.into()),
+        ("an undecodable id_token", r#"{"refresh_token":"rt","id_token":"not.a.jwt"}"#.into()),
+    ];
+    for (what, content) in &cases {
+        let store = Store::new(&Value::Null);
+        fs::write(&store.path, content).unwrap();
+        for extra in [&[][..], &["--force"][..]] {
+            let out = run_token(&p, &store, extra);
+            assert_eq!(out.status.code(), Some(2), "{what}: {}", String::from_utf8_lossy(&out.stderr));
+            assert!(out.stdout.is_empty(), "{what}");
+            let line = stderr_line(&out);
+            assert!(line.contains("tokens.json"), "{what}: {line}");
+            assert!(!line.contains(secretish), "{what}: {line}");
+            assert_eq!(fs::read_to_string(&store.path).unwrap(), *content, "{what}");
+        }
+    }
+    // A missing store, and one whose folder does not exist.
+    let store = Store::new(&Value::Null);
+    fs::remove_file(&store.path).unwrap();
+    let out = run_token(&p, &store, &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr_line(&out).contains("does not exist"));
+    let out = Command::new(bin())
+        .args(["token", "--token-endpoint", &p.token_endpoint(), "--client-id", "c"])
+        .args(["--store", "/nonexistent/folder/tokens.json", "--force"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!Path::new("/nonexistent/folder").exists());
+    assert_eq!(p.stats(), before, "nothing was sent");
+}
+
+#[test]
+fn configuration_errors_are_exit_2_even_with_a_fresh_token() {
+    let store =
+        Store::new(&json!({"refresh_token": "rt", "access_token": "at", "expires_at": now_secs() + 3000}));
+    for (endpoint, needle) in [
+        (vec!["--token-endpoint", "http://id.example/token"], "loopback"),
+        (vec!["--token-endpoint", "not a url"], "URL"),
+        (vec!["--issuer", "http://id.example"], "loopback"),
+    ] {
+        let out = token_command(&endpoint, &store, &[]).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{endpoint:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(out.stdout.is_empty());
+        assert!(stderr_line(&out).contains(needle), "{endpoint:?}");
+    }
+    let out = token_command(&["--token-endpoint", "http://127.0.0.1:1/t"], &store, &["--min-ttl", "-1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[cfg(feature = "hyper")]
+#[test]
+fn token_over_the_hyper_transport() {
+    let p = Provider::start();
+    let store = Store::from_login(&p.login("public-client", None));
+    let issuer = p.issuer.clone();
+    let out = token_command(&["--issuer", &issuer], &store, &["--transport", "hyper"]).output().unwrap();
+    let at = printed_token(&out);
+    assert!(userinfo_accepts(&p, &at));
+    assert_eq!(p.stats(), (1, 0));
+}
+
+// ---------------------------------------------------------------------------------------
+// Scripted servers: retries, Retry-After, and responses the provider never sends.
+// ---------------------------------------------------------------------------------------
+
+/// A loopback server that answers its n-th connection with the n-th canned response (one
+/// request per connection) and records each request body.
+struct Scripted {
+    url: String,
+    bodies: Arc<Mutex<Vec<String>>>,
+    times: Arc<Mutex<Vec<Instant>>>,
+}
+
+fn http_response(status: &str, headers: &[&str], body: &str) -> String {
+    let mut r = format!("HTTP/1.1 {status}\r\ncontent-length: {}\r\nconnection: close\r\n", body.len());
+    for h in headers {
+        r.push_str(h);
+        r.push_str("\r\n");
+    }
+    r.push_str("\r\n");
+    r.push_str(body);
+    r
+}
+
+fn json_response(status: &str, headers: &[&str], body: &Value) -> String {
+    let mut headers = headers.to_vec();
+    headers.push("content-type: application/json");
+    http_response(status, &headers, &body.to_string())
+}
+
+fn scripted(responses: Vec<String>) -> Scripted {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/token", listener.local_addr().unwrap());
+    let bodies = Arc::new(Mutex::new(Vec::new()));
+    let times = Arc::new(Mutex::new(Vec::new()));
+    let (b, t) = (Arc::clone(&bodies), Arc::clone(&times));
+    // Waits for each connection 20 s at most, so that the thread ends even when the run
+    // under test sends fewer requests than scripted.
+    listener.set_nonblocking(true).unwrap();
+    thread::spawn(move || {
+        for response in responses {
+            let deadline = Instant::now() + Duration::from_secs(20);
+            let stream = loop {
+                match listener.accept() {
+                    Ok((stream, _)) => break stream,
+                    Err(_) if Instant::now() < deadline => thread::sleep(Duration::from_millis(2)),
+                    Err(_) => return,
+                }
+            };
+            stream.set_nonblocking(false).unwrap();
+            t.lock().unwrap().push(Instant::now());
+            let mut reader = BufReader::new(stream);
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some((name, value)) = line.split_once(':')
+                    && name.eq_ignore_ascii_case("content-length")
+                {
+                    length = value.trim().parse().unwrap();
+                }
+            }
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body).unwrap();
+            b.lock().unwrap().push(String::from_utf8(body).unwrap());
+            let mut stream = reader.into_inner();
+            let _ = stream.write_all(response.as_bytes());
+        }
+    });
+    Scripted { url, bodies, times }
+}
+
+impl Scripted {
+    fn run(&self, store: &Store, extra: &[&str]) -> Output {
+        token_command(&["--token-endpoint", &self.url], store, extra).output().unwrap()
+    }
+
+    fn requests(&self) -> usize {
+        self.bodies.lock().unwrap().len()
+    }
+}
+
+fn stale_store() -> Store {
+    Store::new(&json!({
+        "refresh_token": "rt-stored",
+        "access_token": "at-old",
+        "token_type": "Bearer",
+        "scope": "openid",
+        "expires_at": now_secs() - 1,
+    }))
+}
+
+const HTML_503: &str = "<html><body>503 Service Unavailable</body></html>";
+
+#[test]
+fn transient_failures_are_retried_three_attempts_in_all_and_the_store_kept() {
+    // An HTML 503 from a proxy, three times: exit 4 (the last failure), store untouched.
+    let server =
+        scripted(vec![http_response("503 Service Unavailable", &["content-type: text/html"], HTML_503); 3]);
+    let store = stale_store();
+    let before = store.bytes();
+    let started = Instant::now();
+    let out = server.run(&store, &[]);
+    assert_eq!(out.status.code(), Some(4), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stdout.is_empty());
+    stderr_line(&out);
+    assert_eq!(server.requests(), 3);
+    assert!(server.bodies.lock().unwrap().iter().all(|b| b.contains("refresh_token=rt-stored")));
+    assert_eq!(store.bytes(), before);
+    // Backoff: 250-500 ms, then 500-1000 ms.
+    let times = server.times.lock().unwrap().clone();
+    assert!(times[1] - times[0] >= Duration::from_millis(240), "{:?}", times[1] - times[0]);
+    assert!(times[2] - times[1] >= Duration::from_millis(490), "{:?}", times[2] - times[1]);
+    assert!(started.elapsed() < Duration::from_secs(5));
+
+    // temporarily_unavailable, then success: exit 0 after two requests.
+    let server = scripted(vec![
+        json_response("503 Service Unavailable", &[], &json!({"error": "temporarily_unavailable"})),
+        json_response(
+            "200 OK",
+            &[],
+            &json!({"access_token": "at-new", "token_type": "bearer", "expires_in": 120, "refresh_token": "rt-new"}),
+        ),
+    ]);
+    let store = stale_store();
+    let sent_after = now_secs();
+    let out = server.run(&store, &[]);
+    let done_before = now_secs();
+    assert_eq!(printed_token(&out), "at-new");
+    assert_eq!(server.requests(), 2);
+    let v = store.read();
+    assert_eq!(v["refresh_token"], "rt-new");
+    assert_eq!(v["token_type"], "Bearer");
+    assert_eq!(v["scope"], "openid", "no scope in the response: the previous one");
+    let expires_at = v["expires_at"].as_u64().unwrap();
+    assert!((sent_after + 120..=done_before + 120).contains(&expires_at), "{expires_at}");
+
+    // Connection refused three times: exit 5.
+    let dead = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/token", dead.local_addr().unwrap());
+    drop(dead);
+    let store = stale_store();
+    let out = token_command(&["--token-endpoint", &url], &store, &[]).output().unwrap();
+    assert_eq!(out.status.code(), Some(5), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn final_oauth_errors_are_not_retried_and_retry_after_is_honoured() {
+    // invalid_grant: one request, exit 3.
+    let server = scripted(vec![json_response("400 Bad Request", &[], &json!({"error": "invalid_grant"})); 3]);
+    let store = stale_store();
+    let out = server.run(&store, &[]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(stderr_line(&out).contains("invalid_grant"));
+    assert_eq!(server.requests(), 1);
+
+    // 429 asking for 60 s, more than the 10 s we wait: honoured by giving up at once.
+    let slow_down =
+        json_response("429 Too Many Requests", &["retry-after: 60"], &json!({"error": "slow_down"}));
+    let server = scripted(vec![slow_down; 3]);
+    let out = server.run(&stale_store(), &[]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(stderr_line(&out).contains("slow_down"));
+    assert_eq!(server.requests(), 1);
+
+    // 429 asking for 2 s: waited, then success.
+    let server = scripted(vec![
+        json_response("429 Too Many Requests", &["retry-after: 2"], &json!({"error": "slow_down"})),
+        json_response("200 OK", &[], &json!({"access_token": "at-2", "token_type": "Bearer"})),
+    ]);
+    let store = stale_store();
+    let sent_after = now_secs();
+    let out = server.run(&store, &["--scope", "openid email"]);
+    assert_eq!(printed_token(&out), "at-2");
+    let times = server.times.lock().unwrap().clone();
+    assert!(times[1] - times[0] >= Duration::from_millis(1990), "{:?}", times[1] - times[0]);
+    assert!(server.bodies.lock().unwrap()[1].contains("scope=openid+email"));
+    let v = store.read();
+    assert_eq!(v["refresh_token"], "rt-stored", "not rotated: the previous one is kept");
+    assert_eq!(v["scope"], "openid email", "no scope in the response: the requested one");
+    // No expires_in: the default lifetime of 300 s, counted from the (second) request.
+    let expires_at = v["expires_at"].as_u64().unwrap();
+    assert!((sent_after + 2 + 300..=now_secs() + 300).contains(&expires_at), "{expires_at}");
+}
+
+#[test]
+fn a_broken_response_that_rotated_the_token_stores_the_refresh_token_only() {
+    // A 200 with a new refresh token but no access token: exit 4, the rotated refresh token
+    // is stored (the sent one is spent), the old access token and the rest are kept.
+    let server = scripted(vec![json_response(
+        "200 OK",
+        &[],
+        &json!({"token_type": "Bearer", "refresh_token": "rt-rotated", "expires_in": 60}),
+    )]);
+    let store = stale_store();
+    let mut expected = store.read();
+    expected["refresh_token"] = json!("rt-rotated");
+    let out = server.run(&store, &[]);
+    assert_eq!(out.status.code(), Some(4), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stdout.is_empty());
+    stderr_line(&out);
+    assert_eq!(server.requests(), 1, "a protocol error in a 2xx is not retried");
+    assert_eq!(store.read(), expected);
+}
+
+#[test]
+fn verbose_runs_log_on_stderr_without_a_token() {
+    let server = scripted(vec![json_response(
+        "200 OK",
+        &[],
+        &json!({"access_token": "at-logged-never", "token_type": "Bearer", "refresh_token": "rt-logged-never"}),
+    )]);
+    let store = stale_store();
+    let out = server.run(&store, &["-v"]);
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "at-logged-never\n");
+    let logs = String::from_utf8(out.stderr).unwrap();
+    assert!(logs.lines().count() > 3, "{logs}");
+    for secret in ["at-logged-never", "rt-logged-never", "rt-stored", "at-old"] {
+        assert!(!logs.contains(secret), "{secret} in the logs: {logs}");
+    }
+}
