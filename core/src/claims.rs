@@ -341,8 +341,10 @@ fn is_known(id: u8) -> bool {
 /// `updated_at` are typed when decoded and built the first time they are asked for.
 #[derive(Clone, Default)]
 pub struct IdTokenPayload {
-    /// The decoded claims set (UTF-8 JSON), then the strings unescaped out of it.
-    buf: String,
+    /// The decoded claims set (UTF-8 JSON, checked when decoded), then the strings unescaped
+    /// out of it. Kept as bytes so that the check is made once, by the SIMD validator, and
+    /// not again by `String::from_utf8`; a place in it is read back as text by [`Self::text`].
+    buf: Vec<u8>,
     strings: [OptSpan; N_STRINGS],
     /// Raw values (a string or an array of strings).
     aud: Option<Span>,
@@ -375,7 +377,9 @@ struct Built {
 
 impl IdTokenPayload {
     fn text(&self, span: Span) -> &str {
-        self.buf.get(span.start..span.end).unwrap_or_default()
+        // Every span starts and ends on a character boundary of text checked as UTF-8 at
+        // decoding: this re-check of a short piece is cheap and never fails.
+        self.buf.get(span.start..span.end).and_then(|b| std::str::from_utf8(b).ok()).unwrap_or_default()
     }
     fn string(&self, index: usize) -> Option<&str> {
         self.strings[index].get().map(|s| self.text(s))
@@ -480,12 +484,11 @@ impl IdTokenPayload {
     /// costs more than filling it where it will stay).
     fn fill(&mut self, bytes: Vec<u8>) -> Result<(), JwtError> {
         let segment = Segment::Payload;
-        let mut buf = String::from_utf8(bytes).map_err(|_| JwtError::NotUtf8 { segment })?;
         let mut side = String::new();
         let mut members = json::Members::<40>::default();
         let p = self;
         {
-            let body = buf.as_str();
+            let body = simdutf8::basic::from_utf8(&bytes).map_err(|_| JwtError::NotUtf8 { segment })?;
             json::read_object_str(body, &mut side, &mut members)
                 .map_err(|e| JwtError::from_object(segment, e))?;
             let members = members.as_mut_slice();
@@ -496,8 +499,9 @@ impl IdTokenPayload {
                 p.type_claim(body, &mut side, m)?;
             }
         }
+        let mut buf = bytes;
         if !side.is_empty() {
-            buf.push_str(&side);
+            buf.extend_from_slice(side.as_bytes());
         }
         p.buf = buf;
         Ok(())

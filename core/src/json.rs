@@ -534,7 +534,7 @@ pub(crate) fn read_object<'b, const N: usize>(
     side: &mut String,
     members: &mut Members<N>,
 ) -> Result<&'b str, ObjectError> {
-    match std::str::from_utf8(bytes) {
+    match simdutf8::basic::from_utf8(bytes) {
         Ok(text) => read_object_str(text, side, members).map(|()| text),
         // Not UTF-8: serde_json says where (and cannot read it as an object either).
         Err(_) => match parse_members(bytes) {
@@ -815,7 +815,12 @@ fn scan_string_on(b: &[u8], mut i: usize) -> Result<(usize, u8), Bail> {
         }
         i += 16;
     }
-    scan_string_slow(b, i)
+    // A long string (a token): SIMD from here.
+    match find_special_long(b, i) {
+        Some(j) if b.get(j) == Some(&b'"') => Ok((j, 0)),
+        Some(j) => scan_string_slow(b, j),
+        None => scan_string_slow(b, i),
+    }
 }
 
 /// [`scan_string`] for long strings, escapes and the end of the input.
@@ -969,11 +974,27 @@ fn skip_array(b: &[u8], open: usize, depth: usize, flags: &mut u8) -> Result<usi
         return Ok(i + 1);
     }
     loop {
-        i = skip_ws(b, skip_nested(b, i, depth, flags)?);
+        // Strings (lists of groups, roles, audiences) are the common element: inline.
+        i = if b.get(i) == Some(&b'"') {
+            let (close, esc) = scan_string(b, i + 1)?;
+            if esc & ESC_U != 0 && !unicode_escapes_valid(b.get(i + 1..close).ok_or(Bail)?) {
+                *flags |= CHECK;
+            }
+            close + 1
+        } else {
+            skip_nested(b, i, depth, flags)?
+        };
         match b.get(i) {
             Some(b',') => i = skip_ws(b, i + 1),
             Some(b']') => return Ok(i + 1),
-            _ => return Err(Bail),
+            _ => {
+                i = skip_ws(b, i);
+                match b.get(i) {
+                    Some(b',') => i = skip_ws(b, i + 1),
+                    Some(b']') => return Ok(i + 1),
+                    _ => return Err(Bail),
+                }
+            }
         }
     }
 }
