@@ -379,7 +379,7 @@ impl IdTokenPayload {
     fn text(&self, span: Span) -> &str {
         // Every span starts and ends on a character boundary of text checked as UTF-8 at
         // decoding: this re-check of a short piece is cheap and never fails.
-        self.buf.get(span.start..span.end).and_then(|b| std::str::from_utf8(b).ok()).unwrap_or_default()
+        self.buf.get(span.range()).and_then(|b| std::str::from_utf8(b).ok()).unwrap_or_default()
     }
     fn string(&self, index: usize) -> Option<&str> {
         self.strings[index].get().map(|s| self.text(s))
@@ -482,33 +482,46 @@ impl IdTokenPayload {
 
     /// [`from_vec`](Self::from_vec) into an empty payload, in place (it is large: moving it
     /// costs more than filling it where it will stay).
+    ///
+    /// One walk of the claims set: each claim is classified, checked for repeats and typed
+    /// as the scanner finds it. The errors come in the reference reader's order all the
+    /// same: not JSON, then a repeated name, then the first claim (in order) that fails.
     fn fill(&mut self, bytes: Vec<u8>) -> Result<(), JwtError> {
         let segment = Segment::Payload;
         let mut side = String::new();
-        let mut members = json::Members::<40>::default();
-        let p = self;
         {
             let body = simdutf8::basic::from_utf8(&bytes).map_err(|_| JwtError::NotUtf8 { segment })?;
-            json::read_object_str(body, &mut side, &mut members)
+            let mut claims = Claims { payload: &mut *self, repeats: json::Repeats::default(), error: None };
+            json::read_object_str(body, &mut side, &mut claims)
                 .map_err(|e| JwtError::from_object(segment, e))?;
-            let members = members.as_mut_slice();
-            if let Some(name) = json::classify(members, Text::new(body, &side), claim_id) {
-                return Err(JwtError::from_object(segment, ObjectError::Duplicate(name.to_owned())));
+            let Claims { repeats, error, .. } = claims;
+            if repeats.possible {
+                // Which name repeats, exactly as the reference says: the slow way.
+                let mut names_side = String::new();
+                let mut members = json::Members::<40>::default();
+                json::read_object_str(body, &mut names_side, &mut members)
+                    .map_err(|e| JwtError::from_object(segment, e))?;
+                if let Some(name) =
+                    json::classify(members.as_mut_slice(), Text::new(body, &names_side), claim_id)
+                {
+                    return Err(JwtError::from_object(segment, ObjectError::Duplicate(name.to_owned())));
+                }
             }
-            for m in members.iter() {
-                p.type_claim(body, &mut side, m)?;
+            if let Some(e) = error {
+                return Err(e);
             }
         }
         let mut buf = bytes;
         if !side.is_empty() {
             buf.extend_from_slice(side.as_bytes());
         }
-        p.buf = buf;
+        self.buf = buf;
         Ok(())
     }
 
     /// Types one claim, exactly as the claims set's reference reader did: first the nested
     /// check of its value, then `null` for a known claim is absent, then its type.
+    #[inline(always)]
     fn type_claim(&mut self, body: &str, side: &mut String, m: &Member) -> Result<(), JwtError> {
         if m.flags & json::CHECK != 0 {
             json::check_text(Text::new(body, side).get(m.value))
@@ -570,6 +583,34 @@ impl IdTokenPayload {
     }
 }
 
+/// Types the claims of one payload as the scanner finds them (see [`IdTokenPayload::fill`]).
+struct Claims<'p> {
+    payload: &'p mut IdTokenPayload,
+    repeats: json::Repeats,
+    /// The first claim that failed its check or its type.
+    error: Option<JwtError>,
+}
+
+impl json::MemberSink for Claims<'_> {
+    #[inline]
+    fn member(&mut self, body: &str, side: &mut String, mut m: Member) {
+        let text = Text::new(body, side);
+        m.id = claim_id(json::name_key(text, m.name), text.bytes(m.name));
+        self.repeats.note(m.id, m.name, text);
+        if self.error.is_none()
+            && let Err(e) = self.payload.type_claim(body, side, &m)
+        {
+            self.error = Some(e);
+        }
+    }
+
+    fn reset(&mut self) {
+        *self.payload = IdTokenPayload::default();
+        self.repeats = json::Repeats::default();
+        self.error = None;
+    }
+}
+
 fn invalid(claim: &'static str, reason: &'static str) -> JwtError {
     JwtError::InvalidClaim { claim, reason }
 }
@@ -607,7 +648,7 @@ fn check_address(body: &str, side: &mut String, m: &Member) -> Result<(), JwtErr
         return Err(invalid("address", "expected an object"));
     }
     let mut members = json::Members::<8>::default();
-    if json::scan_members(body, m.value.start, side, &mut members).is_err() {
+    if json::scan_members(body, m.value.start(), side, &mut members).is_err() {
         // Past the scanner's limits: the reference reader decides.
         return Address::from_raw(json::raw_value(Text::new(body, side).get(m.value))).map(|_| ());
     }

@@ -326,15 +326,45 @@ impl serde::Serialize for Raw {
 /// Where a piece of text lives: `start..end` in the *virtual* text `body ++ side`, where
 /// `body` is the input and `side` holds what was unescaped out of it. An owned result lays
 /// the two out one after the other in a single buffer, so a span is then a plain range.
+///
+/// Offsets are 32-bit (the structs holding many spans move half as much): the readers refuse
+/// a text longer than [`MAX_TEXT`], so that `body ++ side` always fits.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub(crate) struct Span {
-    pub(crate) start: usize,
-    pub(crate) end: usize,
+    start: u32,
+    end: u32,
 }
 
+/// The longest text the readers take (1 GiB): with what is unescaped out of it (never longer
+/// than the text), every offset fits in a [`Span`]'s 32 bits.
+pub(crate) const MAX_TEXT: usize = 1 << 30;
+const _: () = assert!(2 * MAX_TEXT <= u32::MAX as usize);
+
 impl Span {
+    /// `start..end`; both at most `2 * MAX_TEXT` (the readers make sure of it).
+    #[allow(clippy::cast_possible_truncation)]
     pub(crate) const fn new(start: usize, end: usize) -> Self {
-        Self { start, end }
+        Self { start: start as u32, end: end as u32 }
+    }
+
+    #[inline(always)]
+    pub(crate) const fn start(self) -> usize {
+        self.start as usize
+    }
+
+    #[inline(always)]
+    pub(crate) const fn end(self) -> usize {
+        self.end as usize
+    }
+
+    #[inline(always)]
+    pub(crate) const fn range(self) -> std::ops::Range<usize> {
+        self.start()..self.end()
+    }
+
+    #[inline(always)]
+    pub(crate) const fn is_empty(self) -> bool {
+        self.end <= self.start
     }
 }
 
@@ -344,7 +374,7 @@ impl Span {
 pub(crate) struct OptSpan(Span);
 
 impl OptSpan {
-    pub(crate) const NONE: Self = Self(Span { start: usize::MAX, end: usize::MAX });
+    pub(crate) const NONE: Self = Self(Span { start: u32::MAX, end: u32::MAX });
 
     pub(crate) fn some(span: Span) -> Self {
         Self(span)
@@ -392,10 +422,11 @@ impl<'a> Text<'a> {
     #[inline]
     pub(crate) fn bytes(self, span: Span) -> &'a [u8] {
         let b = self.body.len();
-        if span.start >= b && span.end > span.start {
-            self.side.as_bytes().get(span.start - b..span.end - b).unwrap_or_default()
+        let (start, end) = (span.start(), span.end());
+        if start >= b && end > start {
+            self.side.as_bytes().get(start - b..end - b).unwrap_or_default()
         } else {
-            self.body.as_bytes().get(span.start..span.end).unwrap_or_default()
+            self.body.as_bytes().get(start..end).unwrap_or_default()
         }
     }
 
@@ -404,10 +435,11 @@ impl<'a> Text<'a> {
     #[inline]
     pub(crate) fn get(self, span: Span) -> &'a str {
         let b = self.body.len();
-        if span.start >= b && span.end > span.start {
-            self.side.get(span.start - b..span.end - b).unwrap_or_default()
+        let (start, end) = (span.start(), span.end());
+        if start >= b && end > start {
+            self.side.get(start - b..end - b).unwrap_or_default()
         } else {
-            self.body.get(span.start..span.end).unwrap_or_default()
+            self.body.get(start..end).unwrap_or_default()
         }
     }
 }
@@ -459,7 +491,8 @@ pub(crate) struct Member {
 impl Member {
     /// The content of a string value, between its quotes.
     pub(crate) fn string_content(&self) -> Span {
-        Span::new(self.value.start + 1, self.value.end.saturating_sub(1).max(self.value.start + 1))
+        let (start, end) = (self.value.start(), self.value.end());
+        Span::new(start + 1, end.saturating_sub(1).max(start + 1))
     }
 }
 
@@ -514,6 +547,31 @@ impl<T: Copy + Default, const N: usize> InlineVec<T, N> {
 /// The list of members of one object, the first `N` on the stack.
 pub(crate) type Members<const N: usize = INLINE_MEMBERS> = InlineVec<Member, N>;
 
+/// Receives the members of one object, in order, as the reader finds them: a list keeps
+/// them ([`Members`]); a typed reader (the ID token's claims) types each one as it comes, so
+/// that the object is walked once.
+///
+/// When the scanner gives up part-way, [`reset`](Self::reset) is called and serde_json's
+/// members follow from the start: the receiver must forget what it was given before.
+pub(crate) trait MemberSink {
+    /// One member; `body` is the object's text, `side` where escaped names (and whatever the
+    /// receiver unescapes) live.
+    fn member(&mut self, body: &str, side: &mut String, m: Member);
+    /// Forget every member received so far.
+    fn reset(&mut self);
+}
+
+impl<const N: usize> MemberSink for Members<N> {
+    #[inline(always)]
+    fn member(&mut self, _: &str, _: &mut String, m: Member) {
+        self.push(m);
+    }
+
+    fn reset(&mut self) {
+        self.clear();
+    }
+}
+
 /// The scanner does not accept this input; serde_json will say why (or, past the scanner's
 /// own limits, read it).
 #[derive(Debug)]
@@ -529,11 +587,14 @@ const MAX_DEPTH: usize = 64;
 /// verdict is then the answer: an error with serde_json's message, or (past the scanner's
 /// limits) the members it found, as spans like the scanner's. Members with escaped names
 /// have them unescaped into `side`, at virtual offsets after the body.
-pub(crate) fn read_object<'b, const N: usize>(
+pub(crate) fn read_object<'b, S: MemberSink>(
     bytes: &'b [u8],
     side: &mut String,
-    members: &mut Members<N>,
+    members: &mut S,
 ) -> Result<&'b str, ObjectError> {
+    if bytes.len() > MAX_TEXT {
+        return Err(ObjectError::NotJson("longer than the 1 GiB this reader takes".into()));
+    }
     match simdutf8::basic::from_utf8(bytes) {
         Ok(text) => read_object_str(text, side, members).map(|()| text),
         // Not UTF-8: serde_json says where (and cannot read it as an object either).
@@ -545,27 +606,30 @@ pub(crate) fn read_object<'b, const N: usize>(
 }
 
 /// [`read_object`] for text already known to be UTF-8.
-pub(crate) fn read_object_str<const N: usize>(
+pub(crate) fn read_object_str<S: MemberSink>(
     text: &str,
     side: &mut String,
-    members: &mut Members<N>,
+    members: &mut S,
 ) -> Result<(), ObjectError> {
+    if text.len() > MAX_TEXT {
+        return Err(ObjectError::NotJson("longer than the 1 GiB this reader takes".into()));
+    }
     if scan_object(text, side, members).is_ok() {
         return Ok(());
     }
     side.clear();
-    members.clear();
+    members.reset();
     let raw = parse_members(text.as_bytes())?;
     from_raw_members(text, &raw, side, members)
         .map_err(|Bail| ObjectError::NotJson("the JSON reader lost track of a value".into()))
 }
 
 /// Turns serde_json's members (borrowing from `text`) into spans.
-fn from_raw_members<const N: usize>(
+fn from_raw_members<S: MemberSink>(
     text: &str,
     raw: &[RawMember<'_>],
     side: &mut String,
-    members: &mut Members<N>,
+    members: &mut S,
 ) -> Result<(), Bail> {
     let base = text.len();
     for (name, value) in raw {
@@ -587,7 +651,8 @@ fn from_raw_members<const N: usize>(
             Kind::Array | Kind::Object => CHECK,
             _ => 0,
         };
-        members.push(Member { name, value: Span::new(start, start + v.len()), kind, flags, id: 0 });
+        let m = Member { name, value: Span::new(start, start + v.len()), kind, flags, id: 0 };
+        members.member(text, side, m);
     }
     Ok(())
 }
@@ -600,11 +665,7 @@ fn offset_in(whole: &str, part: &str) -> Option<usize> {
 }
 
 /// Scans `text` as exactly one object, surrounding whitespace allowed.
-pub(crate) fn scan_object<const N: usize>(
-    text: &str,
-    side: &mut String,
-    members: &mut Members<N>,
-) -> Result<(), Bail> {
+pub(crate) fn scan_object<S: MemberSink>(text: &str, side: &mut String, members: &mut S) -> Result<(), Bail> {
     let b = text.as_bytes();
     let i = skip_ws(b, 0);
     if b.get(i) != Some(&b'{') {
@@ -615,11 +676,11 @@ pub(crate) fn scan_object<const N: usize>(
 }
 
 /// Scans the members of the object whose `{` is at `open`; returns the index after `}`.
-pub(crate) fn scan_members<const N: usize>(
+pub(crate) fn scan_members<S: MemberSink>(
     text: &str,
     open: usize,
     side: &mut String,
-    members: &mut Members<N>,
+    members: &mut S,
 ) -> Result<usize, Bail> {
     let b = text.as_bytes();
     let mut i = skip_ws(b, open + 1);
@@ -647,7 +708,7 @@ pub(crate) fn scan_members<const N: usize>(
         i = skip_ws(b, i + 1);
         let start = i;
         let (end, kind, flags) = scan_value(b, i)?;
-        members.push(Member { name, value: Span::new(start, end), kind, flags, id: 0 });
+        members.member(text, side, Member { name, value: Span::new(start, end), kind, flags, id: 0 });
         i = skip_ws(b, end);
         match b.get(i) {
             Some(b',') => i = skip_ws(b, i + 1),
@@ -671,7 +732,7 @@ fn skip_ws(b: &[u8], mut i: usize) -> usize {
 }
 
 /// A top-level member's value starting at `i`: its end, kind and flags.
-#[inline]
+#[inline(always)]
 fn scan_value(b: &[u8], i: usize) -> Result<(usize, Kind, u8), Bail> {
     match b.get(i) {
         Some(b'"') => {
@@ -798,12 +859,12 @@ fn scan_string(b: &[u8], i: usize) -> Result<(usize, u8), Bail> {
     scan_string_on(b, i)
 }
 
-/// [`scan_string`] past its inline case: strings of up to 64 more bytes, sixteen bytes per
-/// step, in a leaf function (most claims and names end here); the rest goes on in
-/// [`scan_string_slow`].
+/// [`scan_string`] past its inline case: strings of up to 32 more bytes (most claims, group
+/// names), sixteen bytes per step; a longer string (a token) goes on with `memchr2` (SIMD),
+/// and escapes in [`scan_string_slow`].
 #[inline(never)]
 fn scan_string_on(b: &[u8], mut i: usize) -> Result<(usize, u8), Bail> {
-    for _ in 0..4 {
+    for _ in 0..2 {
         let Some(chunk) = b.get(i..i + 16) else { break };
         let (lo, hi) = chunk.split_at(8);
         let m0 = special_mask(u64::from_le_bytes(lo.try_into().map_err(|_| Bail)?));
@@ -943,7 +1004,7 @@ fn skip_object(b: &[u8], open: usize, depth: usize, flags: &mut u8) -> Result<us
         let (close, esc) = scan_string(b, i + 1)?;
         if *flags & CHECK == 0 {
             let name = b.get(i + 1..close).ok_or(Bail)?;
-            if esc != 0 || n == TRACKED || names[..n].iter().any(|s| b.get(s.start..s.end) == Some(name)) {
+            if esc != 0 || n == TRACKED || names[..n].iter().any(|s| b.get(s.range()) == Some(name)) {
                 *flags |= CHECK;
             } else {
                 names[n] = Span::new(i + 1, close);
@@ -1134,7 +1195,7 @@ pub(crate) fn string_span(body: &str, m: &Member, side: &mut String) -> Option<S
 #[inline(never)]
 fn unescaped_span(body: &str, inner: Span, side: &mut String) -> Option<Span> {
     let before = side.len();
-    if unescape_into(body.get(inner.start..inner.end)?, side) {
+    if unescape_into(body.get(inner.range())?, side) {
         Some(Span::new(body.len() + before, body.len() + side.len()))
     } else {
         side.truncate(before);
@@ -1224,9 +1285,9 @@ pub(crate) const fn word(b: &[u8], at: usize) -> u64 {
 /// from where it starts and masked to its length, without a branch per byte.
 #[inline(always)]
 pub(crate) fn name_key(text: Text<'_>, span: Span) -> (usize, u64, u64) {
-    let len = span.end - span.start;
-    if let Some(window) = text.body.as_bytes().get(span.start..span.start + 16)
-        && span.end <= text.body.len()
+    let len = span.end() - span.start();
+    if let Some(window) = text.body.as_bytes().get(span.start()..span.start() + 16)
+        && span.end() <= text.body.len()
     {
         let (a, b) = window.split_at(8);
         let a = u64::from_le_bytes(a.try_into().unwrap_or_default());
@@ -1242,39 +1303,57 @@ pub(crate) fn name_key(text: Text<'_>, span: Span) -> (usize, u64, u64) {
 /// name) and returns the first name repeated among them, with exactly the answer of
 /// [`find_duplicate`].
 ///
-/// The ids of known names (1..=254) are unique per name, so those are checked with a bit
-/// set; only the other names are compared with each other. When a repeat is found, the exact
-/// reference answer (which name to report) is computed the slow way.
+/// The repeat check is [`Repeats`]'; when it finds a possible repeat, the exact reference
+/// answer (which name to report) is computed the slow way.
 pub(crate) fn classify<'t>(
     members: &mut [Member],
     text: Text<'t>,
     id_of: impl Fn((usize, u64, u64), &[u8]) -> u8,
 ) -> Option<&'t str> {
-    let mut seen = [0u64; 4];
-    let mut repeated = false;
-    // Where the unknown names are among the members (their positions).
-    let mut others = [0u16; 16];
-    let mut n_others = 0;
-    for k in 0..members.len() {
-        let name = text.bytes(members[k].name);
-        let id = id_of(name_key(text, members[k].name), name);
-        members[k].id = id;
-        if (1..=254).contains(&id) {
-            let (w, bit) = (usize::from(id / 64), 1u64 << (id % 64));
-            repeated |= seen[w] & bit != 0;
-            seen[w] |= bit;
-        } else if n_others == others.len() || k > usize::from(u16::MAX) {
-            repeated = true; // too many to compare cheaply: let the reference decide
-        } else {
-            repeated |= others[..n_others].iter().any(|&o| text.bytes(members[usize::from(o)].name) == name);
-            others[n_others] = k as u16;
-            n_others += 1;
-        }
+    let mut repeats = Repeats::default();
+    for m in members.iter_mut() {
+        m.id = id_of(name_key(text, m.name), text.bytes(m.name));
+        repeats.note(m.id, m.name, text);
     }
-    if !repeated {
+    if !repeats.possible {
         return None;
     }
     find_duplicate(members.iter().map(|m| text.get(m.name)))
+}
+
+/// The repeated-name check of [`classify`], one member at a time, for readers that type
+/// members as they come.
+///
+/// The ids of known names (1..=254) are unique per name, so those are checked with a bit
+/// set; only the other names (up to sixteen) are compared with each other. `possible` is
+/// set when a name repeats, or when there are too many other names to tell cheaply: then
+/// [`classify`] over the whole list gives the exact answer.
+#[derive(Default)]
+pub(crate) struct Repeats {
+    seen: [u64; 4],
+    others: [Span; 16],
+    n_others: usize,
+    /// A name may repeat.
+    pub(crate) possible: bool,
+}
+
+impl Repeats {
+    /// Notes one member's name, classified as `id`.
+    #[inline]
+    pub(crate) fn note(&mut self, id: u8, name: Span, text: Text<'_>) {
+        if (1..=254).contains(&id) {
+            let (w, bit) = (usize::from(id / 64), 1u64 << (id % 64));
+            self.possible |= self.seen[w] & bit != 0;
+            self.seen[w] |= bit;
+        } else if self.n_others == self.others.len() {
+            self.possible = true;
+        } else {
+            let bytes = text.bytes(name);
+            self.possible |= self.others[..self.n_others].iter().any(|&o| text.bytes(o) == bytes);
+            self.others[self.n_others] = name;
+            self.n_others += 1;
+        }
+    }
 }
 
 #[cfg(test)]

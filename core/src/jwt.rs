@@ -127,7 +127,7 @@ pub struct JwtHeader {
 
 impl JwtHeader {
     fn get(&self, span: Option<Span>) -> Option<&str> {
-        span.map(|s| self.text.as_str().get(s.start..s.end).unwrap_or_default())
+        span.map(|s| self.text.as_str().get(s.range()).unwrap_or_default())
     }
     /// `alg`, e.g. `RS256`; `none` is refused by validation.
     #[must_use]
@@ -289,7 +289,7 @@ fn parse_header(bytes: &[u8]) -> Result<JwtHeader, JwtError> {
     let segment = Segment::Header;
     let body = std::str::from_utf8(bytes).map_err(|_| JwtError::NotUtf8 { segment })?;
     let mut side = String::new();
-    let mut members = json::Members::<8>::default();
+    let mut members = json::Members::<6>::default();
     json::read_object_str(body, &mut side, &mut members).map_err(|e| JwtError::from_object(segment, e))?;
     let members = members.as_mut_slice();
     let id_of = |_: (usize, u64, u64), name: &[u8]| match name {

@@ -163,12 +163,9 @@ pub struct AuthResult {
     buf: Arc<SecretBuf>,
     body_len: usize,
     fields: Fields,
-    access_token: AccessToken,
-    refresh_token: Option<RefreshToken>,
-    id_token: Option<IdToken>,
-    code: Option<OtherSecret>,
-    step_up_token: Option<OtherSecret>,
-    provider_access_token: Option<OtherSecret>,
+    /// The token views, made the first time they are asked for: a parse that is only read
+    /// in part (or only serialised) shares the body with no view at all.
+    views: Views,
     id_token_header: Option<JwtHeader>,
     id_token_payload: Option<IdTokenPayload>,
     amr: OnceLock<Vec<String>>,
@@ -184,12 +181,7 @@ impl AuthResult {
         id_token_payload: Option<IdTokenPayload>,
     ) -> Self {
         Self {
-            access_token: AccessToken::view(&buf, fields.access_token),
-            refresh_token: fields.refresh_token.get().map(|s| RefreshToken::view(&buf, s)),
-            id_token: fields.id_token.get().map(|s| IdToken::view(&buf, s)),
-            code: fields.code.get().map(|s| OtherSecret::view(&buf, s)),
-            step_up_token: fields.step_up_token.get().map(|s| OtherSecret::view(&buf, s)),
-            provider_access_token: fields.provider_access_token.get().map(|s| OtherSecret::view(&buf, s)),
+            views: Views::default(),
             buf,
             body_len,
             fields,
@@ -203,6 +195,16 @@ impl AuthResult {
         Text::joined(self.buf.as_str(), self.body_len)
     }
 
+    /// The view of an optional token, made on first use.
+    fn view<'r, T>(
+        &'r self,
+        cell: &'r OnceLock<Option<T>>,
+        span: OptSpan,
+        make: fn(&Arc<SecretBuf>, Span) -> T,
+    ) -> Option<&'r T> {
+        cell.get_or_init(|| span.get().map(|s| make(&self.buf, s))).as_ref()
+    }
+
     fn shape(&self) -> Shape<'_> {
         Shape::new(&self.fields, self.text(), self.id_token_payload.as_ref(), &self.amr)
     }
@@ -210,7 +212,7 @@ impl AuthResult {
     /// `access_token`: always present in a success.
     #[must_use]
     pub fn access_token(&self) -> &AccessToken {
-        &self.access_token
+        self.views.access_token.get_or_init(|| AccessToken::view(&self.buf, self.fields.access_token))
     }
     /// `token_type`: `Bearer` for any case of `bearer`, any other type as given (`DPoP`).
     #[must_use]
@@ -232,18 +234,18 @@ impl AuthResult {
     /// (rule 16). Absent: keep using the previous one.
     #[must_use]
     pub fn refresh_token(&self) -> Option<&RefreshToken> {
-        self.refresh_token.as_ref()
+        self.view(&self.views.refresh_token, self.fields.refresh_token, RefreshToken::view)
     }
     /// Takes the refresh token out of the result, consuming it. The token owns its copy;
     /// the rest of the response is zeroed as the result goes.
     #[must_use]
     pub fn into_refresh_token(self) -> Option<RefreshToken> {
-        self.refresh_token.map(RefreshToken::detached)
+        self.fields.refresh_token.get().map(|s| RefreshToken::new(self.text().get(s)))
     }
     /// `id_token`, in compact form.
     #[must_use]
     pub fn id_token(&self) -> Option<&IdToken> {
-        self.id_token.as_ref()
+        self.view(&self.views.id_token, self.fields.id_token, IdToken::view)
     }
     /// The decoded JOSE header of the ID token (not serialised).
     #[must_use]
@@ -264,7 +266,7 @@ impl AuthResult {
     /// `code`.
     #[must_use]
     pub fn code(&self) -> Option<&OtherSecret> {
-        self.code.as_ref()
+        self.view(&self.views.code, self.fields.code, OtherSecret::view)
     }
     /// `state`.
     #[must_use]
@@ -274,7 +276,7 @@ impl AuthResult {
     /// ReachFive's `step_up_token`.
     #[must_use]
     pub fn step_up_token(&self) -> Option<&OtherSecret> {
-        self.step_up_token.as_ref()
+        self.view(&self.views.step_up_token, self.fields.step_up_token, OtherSecret::view)
     }
     /// `amr`, always a list.
     #[must_use]
@@ -289,12 +291,23 @@ impl AuthResult {
     /// ReachFive's `provider_access_token`.
     #[must_use]
     pub fn provider_access_token(&self) -> Option<&OtherSecret> {
-        self.provider_access_token.as_ref()
+        self.view(&self.views.provider_access_token, self.fields.provider_access_token, OtherSecret::view)
     }
     /// Every member the SDK does not know, under its wire name, with its JSON value.
     pub fn extra(&self) -> impl ExactSizeIterator<Item = (&str, &RawValue)> {
         extra(&self.fields, self.text())
     }
+}
+
+/// The token views of an [`AuthResult`], each made on first use.
+#[derive(Default)]
+struct Views {
+    access_token: OnceLock<AccessToken>,
+    refresh_token: OnceLock<Option<RefreshToken>>,
+    id_token: OnceLock<Option<IdToken>>,
+    code: OnceLock<Option<OtherSecret>>,
+    step_up_token: OnceLock<Option<OtherSecret>>,
+    provider_access_token: OnceLock<Option<OtherSecret>>,
 }
 
 /// A clone shares the owned body with the original (its tokens are views into it too).
@@ -334,7 +347,7 @@ impl<'de> Deserialize<'de> for AuthResult {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let raw = Box::<RawValue>::deserialize(d)?;
         let mut out = AuthResultRef::empty();
-        let mut members = json::Members::<16>::default();
+        let mut members = json::Members::<8>::default();
         let body = json::read_object(raw.get().as_bytes(), &mut out.side, &mut members)
             .map_err(|e| serde::de::Error::custom(object_error_kind(e)))?;
         out.body = body;
@@ -717,7 +730,7 @@ pub fn parse_refresh_response_borrowed<B: AsRef<[u8]>>(
     // The result is built in place; until it is returned, its side buffer is the parse's
     // (dropping it on an error wipes the unescaped strings).
     let mut out = AuthResultRef::empty();
-    let mut members = json::Members::<16>::default();
+    let mut members = json::Members::<8>::default();
     let body = match json::read_object(bytes, &mut out.side, &mut members) {
         Ok(body) => body,
         Err(ObjectError::NotJson(detail)) => {
@@ -837,7 +850,7 @@ fn parse_success(
         field: &'static str,
     ) -> Result<Span, ProtocolErrorKind> {
         match json::string_span(body, m, side) {
-            Some(s) if s.end > s.start => Ok(s),
+            Some(s) if !s.is_empty() => Ok(s),
             _ => Err(invalid(field, "expected a non-empty string")),
         }
     }

@@ -68,7 +68,7 @@ impl Repr {
     fn as_str(&self) -> &str {
         match self {
             Repr::Owned(s) => s,
-            Repr::View(buf, span) => buf.as_str().get(span.start..span.end).unwrap_or_default(),
+            Repr::View(buf, span) => buf.as_str().get(span.range()).unwrap_or_default(),
         }
     }
 }
