@@ -9,7 +9,7 @@ use std::fmt;
 use base64::Engine as _;
 use memchr::memchr;
 
-use crate::json::{self, ObjectError, Span, Text};
+use crate::json::{self, ObjectError, OptSpan, Text};
 
 /// The base64url engine for the three segments: the base64 crate's SIMD engine (AVX2 or
 /// NEON, detected once at run time, scalar otherwise; the `unsafe` is the base64 crate's,
@@ -117,17 +117,17 @@ impl JwtError {
 /// The members of a JOSE header that matter to a client. Decoded, never trusted on its own.
 #[derive(Clone, Default)]
 pub struct JwtHeader {
-    /// `alg`, `typ` and `kid` one after the other; the spans below point into it.
+    /// The decoded header, then anything unescaped out of it; the spans below point into it.
     text: SmallText,
-    alg: Option<Span>,
-    typ: Option<Span>,
-    kid: Option<Span>,
+    alg: OptSpan,
+    typ: OptSpan,
+    kid: OptSpan,
     has_crit: bool,
 }
 
 impl JwtHeader {
-    fn get(&self, span: Option<Span>) -> Option<&str> {
-        span.map(|s| self.text.as_str().get(s.range()).unwrap_or_default())
+    fn get(&self, span: OptSpan) -> Option<&str> {
+        span.get().map(|s| self.text.as_str().get(s.range()).unwrap_or_default())
     }
     /// `alg`, e.g. `RS256`; `none` is refused by validation.
     #[must_use]
@@ -172,15 +172,16 @@ impl PartialEq for JwtHeader {
 
 impl Eq for JwtHeader {}
 
-/// Short text kept inline (a header's `alg`, `typ` and `kid` rarely pass 64 bytes), longer
-/// text on the heap.
+/// A decoded header: inline up to [`SMALL`] bytes (typical headers are well under), on the
+/// heap past that. Always UTF-8 once parsed (checked before it is kept).
 #[derive(Clone)]
 enum SmallText {
     Inline(u8, [u8; SMALL]),
-    Heap(String),
+    Heap(Vec<u8>),
 }
 
-const SMALL: usize = 64;
+/// Headers that decode to at most this many bytes stay inline.
+const SMALL: usize = 96;
 
 impl Default for SmallText {
     fn default() -> Self {
@@ -189,29 +190,49 @@ impl Default for SmallText {
 }
 
 impl SmallText {
-    fn from_parts(parts: &[&str]) -> Self {
-        let total: usize = parts.iter().map(|p| p.len()).sum();
-        if total <= SMALL {
+    /// Decodes a base64url header segment: onto the stack when it is short.
+    fn decode(segment: &str) -> Result<Self, base64::DecodeSliceError> {
+        // A segment of n symbols decodes to at most 3n/4 bytes.
+        if segment.len() <= SMALL / 3 * 4 {
             let mut bytes = [0; SMALL];
-            let mut at = 0;
-            for p in parts {
-                bytes[at..at + p.len()].copy_from_slice(p.as_bytes());
-                at += p.len();
-            }
-            // `total` <= 64 fits in a u8.
-            SmallText::Inline(total as u8, bytes)
+            let n = engine().decode_slice(segment, &mut bytes)?;
+            // n <= SMALL (96) fits in a u8.
+            #[allow(clippy::cast_possible_truncation)]
+            Ok(SmallText::Inline(n as u8, bytes))
         } else {
-            SmallText::Heap(parts.concat())
+            engine().decode(segment).map(SmallText::Heap).map_err(base64::DecodeSliceError::DecodeError)
+        }
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        match self {
+            SmallText::Inline(len, bytes) => &bytes[..usize::from(*len)],
+            SmallText::Heap(v) => v,
         }
     }
 
     fn as_str(&self) -> &str {
+        std::str::from_utf8(self.as_bytes()).unwrap_or_default()
+    }
+
+    /// Appends `more` (text unescaped out of the header).
+    fn push_str(&mut self, more: &str) {
         match self {
-            // UTF-8 by construction (whole strings laid end to end).
-            SmallText::Inline(len, bytes) => {
-                std::str::from_utf8(&bytes[..usize::from(*len)]).unwrap_or_default()
+            SmallText::Inline(len, bytes) if usize::from(*len) + more.len() <= SMALL => {
+                let at = usize::from(*len);
+                bytes[at..at + more.len()].copy_from_slice(more.as_bytes());
+                // At most SMALL (96): fits in a u8.
+                #[allow(clippy::cast_possible_truncation)]
+                {
+                    *len = (at + more.len()) as u8;
+                }
             }
-            SmallText::Heap(s) => s,
+            SmallText::Inline(..) => {
+                let mut v = self.as_bytes().to_vec();
+                v.extend_from_slice(more.as_bytes());
+                *self = SmallText::Heap(v);
+            }
+            SmallText::Heap(v) => v.extend_from_slice(more.as_bytes()),
         }
     }
 }
@@ -227,26 +248,17 @@ pub(crate) fn decode_parts(jwt: &str) -> Result<(JwtHeader, Vec<u8>), JwtError> 
         }
         _ => return Err(JwtError::SegmentCount { found: memchr::memchr_iter(b'.', b).count() + 1 }),
     };
-    // The header is small: decoded on the stack (a huge one goes to the heap).
-    let mut stack = [0u8; 384];
-    let heap;
-    let header_bytes: &[u8] = if h.is_empty() {
+    if h.is_empty() {
         return Err(JwtError::Base64 { segment: Segment::Header });
-    } else if h.len() <= 512 {
-        let n = engine()
-            .decode_slice(h, &mut stack)
-            .map_err(|_| JwtError::Base64 { segment: Segment::Header })?;
-        &stack[..n]
-    } else {
-        heap = engine().decode(h).map_err(|_| JwtError::Base64 { segment: Segment::Header })?;
-        &heap
-    };
+    }
+    // Decoded where the header will live (inline when short); read after the other checks.
+    let header_text = SmallText::decode(h).map_err(|_| JwtError::Base64 { segment: Segment::Header })?;
     if p.is_empty() {
         return Err(JwtError::Base64 { segment: Segment::Payload });
     }
     let payload = engine().decode(p).map_err(|_| JwtError::Base64 { segment: Segment::Payload })?;
     check_signature(s)?;
-    let header = parse_header(header_bytes)?;
+    let header = parse_header(header_text)?;
     Ok((header, payload))
 }
 
@@ -285,54 +297,88 @@ fn sextet(c: u8) -> u8 {
     }
 }
 
-fn parse_header(bytes: &[u8]) -> Result<JwtHeader, JwtError> {
+/// Reads the decoded header, a member at a time (see [`HeaderMembers`]); the errors come in
+/// the reference reader's order: not UTF-8, not JSON, a repeated name, then the first member
+/// in order that fails its check.
+fn parse_header(mut text: SmallText) -> Result<JwtHeader, JwtError> {
     let segment = Segment::Header;
-    let body = std::str::from_utf8(bytes).map_err(|_| JwtError::NotUtf8 { segment })?;
     let mut side = String::new();
-    let mut members = json::Members::<6>::default();
-    json::read_object_str(body, &mut side, &mut members).map_err(|e| JwtError::from_object(segment, e))?;
-    let members = members.as_mut_slice();
-    let id_of = |_: (usize, u64, u64), name: &[u8]| match name {
+    let members = {
+        let body = std::str::from_utf8(text.as_bytes()).map_err(|_| JwtError::NotUtf8 { segment })?;
+        let mut members = HeaderMembers::default();
+        json::read_object_str(body, &mut side, &mut members)
+            .map_err(|e| JwtError::from_object(segment, e))?;
+        if members.repeats.possible {
+            // Which name repeats, exactly as the reference says: the slow way.
+            let mut names_side = String::new();
+            let mut list = json::Members::<8>::default();
+            json::read_object_str(body, &mut names_side, &mut list)
+                .map_err(|e| JwtError::from_object(segment, e))?;
+            if let Some(name) =
+                json::classify(list.as_mut_slice(), Text::new(body, &names_side), |_, n| header_id(n))
+            {
+                return Err(JwtError::from_object(segment, ObjectError::Duplicate(name.to_owned())));
+            }
+        }
+        members
+    };
+    if let Some(e) = members.error {
+        return Err(e);
+    }
+    if !side.is_empty() {
+        // Spans past the decoded header point into `side`, which now follows it.
+        text.push_str(&side);
+    }
+    let [alg, typ, kid] = members.found;
+    Ok(JwtHeader { text, alg, typ, kid, has_crit: members.has_crit })
+}
+
+/// The id of a header member's name: `alg`, `typ`, `kid`, `crit`, or 0.
+fn header_id(name: &[u8]) -> u8 {
+    match name {
         b"alg" => 1,
         b"typ" => 2,
         b"kid" => 3,
         b"crit" => 4,
         _ => 0,
-    };
-    if let Some(name) = json::classify(members, Text::new(body, &side), id_of) {
-        return Err(JwtError::from_object(segment, ObjectError::Duplicate(name.to_owned())));
     }
-    let mut found: [Option<Span>; 3] = [None; 3];
-    let mut has_crit = false;
-    for m in members.iter() {
-        if m.flags & json::CHECK != 0 {
-            json::check_text(Text::new(body, &side).get(m.value))
-                .map_err(|e| JwtError::from_object(segment, e))?;
+}
+
+/// The header's members as the scanner finds them: `alg`, `typ`, `kid` (when strings) and
+/// whether `crit` is there; every member is held to the same strictness.
+#[derive(Default)]
+struct HeaderMembers {
+    found: [OptSpan; 3],
+    has_crit: bool,
+    repeats: json::Repeats,
+    /// The first member that failed the nested check.
+    error: Option<JwtError>,
+}
+
+impl json::MemberSink for HeaderMembers {
+    fn member(&mut self, body: &str, side: &mut String, m: json::Member) {
+        let text = Text::new(body, side);
+        let id = header_id(text.bytes(m.name));
+        self.repeats.note(id, m.name, text);
+        if self.error.is_some() {
+            return;
         }
-        match m.id {
-            1..=3 => found[usize::from(m.id - 1)] = json::string_span(body, m, &mut side),
-            4 => has_crit = m.kind != json::Kind::Null,
+        if m.flags & json::CHECK != 0
+            && let Err(e) = json::check_text(text.get(m.value))
+        {
+            self.error = Some(JwtError::from_object(Segment::Header, e));
+            return;
+        }
+        match id {
+            1..=3 => self.found[usize::from(id - 1)] = json::string_span(body, &m, side).into(),
+            4 => self.has_crit = m.kind != json::Kind::Null,
             _ => {}
         }
     }
-    let text = Text::new(body, &side);
-    let parts = found.map(|span| span.map(|s| text.get(s)));
-    let mut at = 0;
-    let mut spans = [None; 3];
-    for (slot, part) in spans.iter_mut().zip(parts) {
-        if let Some(p) = part {
-            *slot = Some(Span::new(at, at + p.len()));
-            at += p.len();
-        }
+
+    fn reset(&mut self) {
+        *self = Self::default();
     }
-    let [alg, typ, kid] = spans;
-    Ok(JwtHeader {
-        text: SmallText::from_parts(&parts.map(Option::unwrap_or_default)),
-        alg,
-        typ,
-        kid,
-        has_crit,
-    })
 }
 
 #[cfg(test)]
@@ -386,6 +432,39 @@ mod tests {
         let p = URL_SAFE_NO_PAD.encode(r#"{"a":"???"}"#);
         assert!(p.contains('_'));
         assert!(decode_parts(&format!("e30.{}.", p.replace('_', "/"))).is_err());
+    }
+
+    #[test]
+    fn headers_short_long_and_escaped_read_alike() {
+        let long = "x".repeat(300);
+        let filler = "y".repeat(60);
+        let cases = [
+            // Inline, no escapes.
+            (r#"{"alg":"RS256","typ":"JWT","kid":"k1"}"#.to_owned(), Some("RS256"), Some("JWT"), Some("k1")),
+            // Inline, escapes unescaped after the decoded header.
+            (r#"{"alg":"RS\u0032\u00356","kid":"a\/b"}"#.to_owned(), Some("RS256"), None, Some("a/b")),
+            // Escapes that no longer fit inline move the header to the heap.
+            (
+                format!(r#"{{"x":"{filler}","kid":"\u0041{filler}"}}"#),
+                None,
+                None,
+                Some(&*format!("A{filler}")),
+            ),
+            // Decodes past the inline size: on the heap from the start.
+            (format!(r#"{{"x5c":["{long}"],"alg":"ES256"}}"#), Some("ES256"), None, None),
+            // Not a string: absent.
+            (r#"{"alg":1,"typ":null}"#.to_owned(), None, None, None),
+        ];
+        for (json, alg, typ, kid) in cases {
+            let jwt = format!("{}.e30.", b(&json));
+            let (header, _) = decode_parts(&jwt).unwrap_or_default();
+            assert_eq!((header.alg(), header.typ(), header.kid()), (alg, typ, kid), "{json}");
+        }
+        let repeated = format!("{}.e30.", b(r#"{"alg":"RS256","kid":"a","alg":"none"}"#));
+        assert_eq!(
+            decode_parts(&repeated).err(),
+            Some(JwtError::Duplicate { segment: Segment::Header, name: "alg".into() })
+        );
     }
 
     #[test]
