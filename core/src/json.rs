@@ -1339,7 +1339,7 @@ pub(crate) struct Repeats {
 
 impl Repeats {
     /// Notes one member's name, classified as `id`.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn note(&mut self, id: u8, name: Span, text: Text<'_>) {
         if (1..=254).contains(&id) {
             let (w, bit) = (usize::from(id / 64), 1u64 << (id % 64));

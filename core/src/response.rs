@@ -8,7 +8,7 @@
 //! token, one buffer of decoded claims: a handful of allocations, not one per field.
 
 use std::fmt;
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use http::header::{CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
@@ -156,15 +156,16 @@ struct Fields {
 /// unknown members under their wire names). `Debug` redacts every token and shows only the
 /// names of unknown members.
 ///
-/// It owns one copy of the response body, zeroed when the result and the tokens borrowed
-/// from it are dropped; its tokens are views into that copy. A token cloned out of it (or
-/// taken with [`into_refresh_token`](Self::into_refresh_token)) owns its own copy.
+/// It owns one copy of the response body, zeroed when the result is dropped. Each token is
+/// copied out of it the first time it is asked for (and zeroed in turn when the result
+/// goes); a token cloned out of it, or taken with
+/// [`into_refresh_token`](Self::into_refresh_token), owns its own copy.
 pub struct AuthResult {
-    buf: Arc<SecretBuf>,
+    buf: SecretBuf,
     body_len: usize,
     fields: Fields,
-    /// The token views, made the first time they are asked for: a parse that is only read
-    /// in part (or only serialised) shares the body with no view at all.
+    /// The tokens, copied out of `buf` the first time they are asked for: a parse allocates
+    /// nothing per token, and a result read only in part (or only serialised) copies none.
     views: Views,
     id_token_header: Option<JwtHeader>,
     id_token_payload: Option<IdTokenPayload>,
@@ -172,9 +173,9 @@ pub struct AuthResult {
 }
 
 impl AuthResult {
-    /// A result owning `buf` (the body, then the side text), its tokens views into it.
+    /// A result owning `buf` (the body, then the side text).
     fn from_parts(
-        buf: Arc<SecretBuf>,
+        buf: SecretBuf,
         body_len: usize,
         fields: Fields,
         id_token_header: Option<JwtHeader>,
@@ -195,14 +196,9 @@ impl AuthResult {
         Text::joined(self.buf.as_str(), self.body_len)
     }
 
-    /// The view of an optional token, made on first use.
-    fn view<'r, T>(
-        &'r self,
-        cell: &'r OnceLock<Option<T>>,
-        span: OptSpan,
-        make: fn(&Arc<SecretBuf>, Span) -> T,
-    ) -> Option<&'r T> {
-        cell.get_or_init(|| span.get().map(|s| make(&self.buf, s))).as_ref()
+    /// An optional token, copied out of the body on first use.
+    fn view<'r, T: From<&'r str>>(&'r self, cell: &'r OnceLock<Option<T>>, span: OptSpan) -> Option<&'r T> {
+        cell.get_or_init(|| span.get().map(|s| T::from(self.text().get(s)))).as_ref()
     }
 
     fn shape(&self) -> Shape<'_> {
@@ -212,7 +208,7 @@ impl AuthResult {
     /// `access_token`: always present in a success.
     #[must_use]
     pub fn access_token(&self) -> &AccessToken {
-        self.views.access_token.get_or_init(|| AccessToken::view(&self.buf, self.fields.access_token))
+        self.views.access_token.get_or_init(|| AccessToken::from(self.text().get(self.fields.access_token)))
     }
     /// `token_type`: `Bearer` for any case of `bearer`, any other type as given (`DPoP`).
     #[must_use]
@@ -234,7 +230,7 @@ impl AuthResult {
     /// (rule 16). Absent: keep using the previous one.
     #[must_use]
     pub fn refresh_token(&self) -> Option<&RefreshToken> {
-        self.view(&self.views.refresh_token, self.fields.refresh_token, RefreshToken::view)
+        self.view(&self.views.refresh_token, self.fields.refresh_token)
     }
     /// Takes the refresh token out of the result, consuming it. The token owns its copy;
     /// the rest of the response is zeroed as the result goes.
@@ -245,7 +241,7 @@ impl AuthResult {
     /// `id_token`, in compact form.
     #[must_use]
     pub fn id_token(&self) -> Option<&IdToken> {
-        self.view(&self.views.id_token, self.fields.id_token, IdToken::view)
+        self.view(&self.views.id_token, self.fields.id_token)
     }
     /// The decoded JOSE header of the ID token (not serialised).
     #[must_use]
@@ -266,7 +262,7 @@ impl AuthResult {
     /// `code`.
     #[must_use]
     pub fn code(&self) -> Option<&OtherSecret> {
-        self.view(&self.views.code, self.fields.code, OtherSecret::view)
+        self.view(&self.views.code, self.fields.code)
     }
     /// `state`.
     #[must_use]
@@ -276,7 +272,7 @@ impl AuthResult {
     /// ReachFive's `step_up_token`.
     #[must_use]
     pub fn step_up_token(&self) -> Option<&OtherSecret> {
-        self.view(&self.views.step_up_token, self.fields.step_up_token, OtherSecret::view)
+        self.view(&self.views.step_up_token, self.fields.step_up_token)
     }
     /// `amr`, always a list.
     #[must_use]
@@ -291,7 +287,7 @@ impl AuthResult {
     /// ReachFive's `provider_access_token`.
     #[must_use]
     pub fn provider_access_token(&self) -> Option<&OtherSecret> {
-        self.view(&self.views.provider_access_token, self.fields.provider_access_token, OtherSecret::view)
+        self.view(&self.views.provider_access_token, self.fields.provider_access_token)
     }
     /// Every member the SDK does not know, under its wire name, with its JSON value.
     pub fn extra(&self) -> impl ExactSizeIterator<Item = (&str, &RawValue)> {
@@ -299,7 +295,7 @@ impl AuthResult {
     }
 }
 
-/// The token views of an [`AuthResult`], each made on first use.
+/// The tokens of an [`AuthResult`], each copied out of its body on first use.
 #[derive(Default)]
 struct Views {
     access_token: OnceLock<AccessToken>,
@@ -310,11 +306,11 @@ struct Views {
     provider_access_token: OnceLock<Option<OtherSecret>>,
 }
 
-/// A clone shares the owned body with the original (its tokens are views into it too).
+/// A clone has its own copy of the body.
 impl Clone for AuthResult {
     fn clone(&self) -> Self {
         Self::from_parts(
-            Arc::clone(&self.buf),
+            SecretBuf::new(self.buf.as_str().to_owned()),
             self.body_len,
             self.fields.clone(),
             self.id_token_header.clone(),

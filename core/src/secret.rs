@@ -9,27 +9,23 @@
 //! [`AuthResult`](crate::AuthResult) JSON carries the tokens on purpose: serialising is an
 //! explicit act, formatting is not.
 //!
-//! A token inside a parsed [`AuthResult`](crate::AuthResult) is a *view* into the one owned
-//! copy of the response body (a [`SecretBuf`], zeroed when its last view goes), so that
-//! parsing does not allocate once per token. Cloning a view, or taking the refresh token out
-//! of a result, gives a token that owns its own copy: a token kept for later never keeps the
-//! rest of the response (the other tokens) alive.
+//! A parsed [`AuthResult`](crate::AuthResult) owns one copy of the response body (a
+//! [`SecretBuf`], zeroed when the result goes) and hands out each token the first time it
+//! is asked for, as a secret of its own copied out of that body: parsing allocates nothing
+//! per token, and a token kept for later never keeps the rest of the response alive.
 
 use std::fmt;
 use std::hash::{Hash, Hasher};
-use std::sync::Arc;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::json::Span;
-
 /// The owned text of one parsed response (the body, then anything unescaped out of it),
-/// shared by the token views into it and zeroed when the last of them is dropped.
+/// zeroed when it is dropped.
 pub(crate) struct SecretBuf(String);
 
 impl SecretBuf {
-    pub(crate) fn new(text: String) -> Arc<Self> {
-        Arc::new(Self(text))
+    pub(crate) fn new(text: String) -> Self {
+        Self(text)
     }
 
     pub(crate) fn as_str(&self) -> &str {
@@ -56,57 +52,24 @@ pub(crate) fn wipe(s: &mut String) {
     zeroize::zeroize_bytes(&mut bytes);
 }
 
-/// Where a secret's text lives: its own zeroed-on-drop string, or a span of a shared
-/// [`SecretBuf`].
-enum Repr {
-    Owned(String),
-    View(Arc<SecretBuf>, Span),
-}
-
-impl Repr {
-    #[inline]
-    fn as_str(&self) -> &str {
-        match self {
-            Repr::Owned(s) => s,
-            Repr::View(buf, span) => buf.as_str().get(span.range()).unwrap_or_default(),
-        }
-    }
-}
-
 macro_rules! secret_string {
     ($(#[$meta:meta])* $name:ident) => {
         $(#[$meta])*
-        pub struct $name(Repr);
+        pub struct $name(String);
 
         impl $name {
             /// Wraps a secret value. No check is made here: the request builder and the
             /// response parser check syntax where the protocol defines one.
             #[must_use]
             pub fn new(value: impl Into<String>) -> Self {
-                Self(Repr::Owned(value.into()))
-            }
-
-            /// A view of `span` of `buf`.
-            #[allow(dead_code)]
-            pub(crate) fn view(buf: &Arc<SecretBuf>, span: Span) -> Self {
-                Self(Repr::View(Arc::clone(buf), span))
-            }
-
-            /// The same secret in a string of its own (a view no longer shares the body).
-            #[allow(dead_code)]
-            #[must_use]
-            pub(crate) fn detached(self) -> Self {
-                match self.0 {
-                    Repr::Owned(_) => self,
-                    Repr::View(..) => Self::new(self.expose_secret()),
-                }
+                Self(value.into())
             }
 
             /// The secret itself. Every call site is a place where a credential leaves its
             /// redacting wrapper: keep them few and never log what they return.
             #[must_use]
             pub fn expose_secret(&self) -> &str {
-                self.0.as_str()
+                &self.0
             }
 
             /// The length of the secret in bytes (safe to log).
@@ -164,10 +127,7 @@ macro_rules! secret_string {
 
         impl Drop for $name {
             fn drop(&mut self) {
-                // A view's bytes are zeroed by its `SecretBuf`, when the last view goes.
-                if let Repr::Owned(s) = &mut self.0 {
-                    wipe(s);
-                }
+                wipe(&mut self.0);
             }
         }
 
@@ -294,20 +254,14 @@ mod tests {
     }
 
     #[test]
-    fn views_share_one_zeroed_buffer_and_clones_detach() {
-        let buf = SecretBuf::new("xx-access-refresh".to_owned());
-        let at = AccessToken::view(&buf, Span::new(3, 9));
-        let rt = RefreshToken::view(&buf, Span::new(10, 17));
-        assert_eq!(at.expose_secret(), "access");
-        assert_eq!(rt.expose_secret(), "refresh");
-        assert_eq!(Arc::strong_count(&buf), 3);
-        let kept = rt.clone();
-        assert_eq!(Arc::strong_count(&buf), 3, "a clone owns its copy");
-        let detached = rt.detached();
-        assert_eq!(Arc::strong_count(&buf), 2);
-        assert_eq!((kept.expose_secret(), detached.expose_secret()), ("refresh", "refresh"));
+    fn clones_own_their_copy_and_redact() {
+        let at = AccessToken::new("access");
+        let kept = at.clone();
+        assert_ne!(at.expose_secret().as_ptr(), kept.expose_secret().as_ptr(), "a clone owns its copy");
+        assert_eq!(kept, at);
         assert_eq!(format!("{at:?}"), "AccessToken(<redacted>)");
-        assert_eq!(at, AccessToken::new("access"));
+        let buf = SecretBuf::new("xx-access-refresh".to_owned());
+        assert_eq!(buf.as_str().get(3..9), Some("access"));
         let r = SecretRef::new("v", "RefreshToken");
         assert_eq!(format!("{r:?}"), "RefreshToken(<redacted>)");
     }
