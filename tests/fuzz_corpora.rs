@@ -11,6 +11,11 @@
 #[path = "../fuzz/src/checks.rs"]
 mod checks;
 
+// The seed builder and the tracer are for the seed generator and for analysing crashes.
+#[allow(dead_code)]
+#[path = "../fuzz/src/session_checks.rs"]
+mod session_checks;
+
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
@@ -24,6 +29,7 @@ const TARGETS: &[(&str, Target)] = &[
     ("id_token", checks::id_token),
     ("scope_and_refresh_token", checks::scope_and_refresh_token),
     ("discovery", checks::discovery),
+    ("session", session_checks::session),
 ];
 
 fn fuzz_dir() -> PathBuf {
@@ -104,6 +110,64 @@ fn scope_and_refresh_token_seeds() {
 #[test]
 fn discovery_seeds() {
     seeds("discovery");
+}
+
+#[test]
+fn session_seeds() {
+    seeds("session");
+}
+
+/// The `session` seeds, together, reach every path of the state machine they were written
+/// for: a checker change that silently stopped them short would make the replay hollow.
+#[test]
+fn session_seeds_reach_every_path() {
+    let mut reached = session_checks::SessionStats::default();
+    for path in files(&fuzz_dir().join("seeds").join("session")) {
+        let s = session_checks::run_session(&std::fs::read(&path).expect("a readable input"));
+        for (total, n) in [
+            (&mut reached.ready, s.ready),
+            (&mut reached.ready_with_error, s.ready_with_error),
+            (&mut reached.ready_expired_once, s.ready_expired_once),
+            (&mut reached.retry, s.retry),
+            (&mut reached.wait, s.wait),
+            (&mut reached.sign_in, s.sign_in),
+            (&mut reached.adopted, s.adopted),
+            (&mut reached.rotated, s.rotated),
+            (&mut reached.rotated_in_error, s.rotated_in_error),
+            (&mut reached.rotation_stored, s.rotation_stored),
+            (&mut reached.store_failed, s.store_failed),
+            (&mut reached.rotated_surfaced, s.rotated_surfaced),
+            (&mut reached.identity_discarded, s.identity_discarded),
+            (&mut reached.invalidated, s.invalidated),
+            (&mut reached.abandoned, s.abandoned),
+            (&mut reached.other_writes, s.other_writes),
+        ] {
+            *total += n;
+        }
+    }
+    let missing: Vec<&str> = [
+        ("Ready", reached.ready),
+        ("Ready with a refresh error", reached.ready_with_error),
+        ("Ready once with an expired token", reached.ready_expired_once),
+        ("a retry", reached.retry),
+        ("Wait", reached.wait),
+        ("SignIn", reached.sign_in),
+        ("a stored set adopted", reached.adopted),
+        ("a rotation", reached.rotated),
+        ("a rotated token in a broken response", reached.rotated_in_error),
+        ("a rotated token written", reached.rotation_stored),
+        ("a failed write", reached.store_failed),
+        ("an error carrying an unwritten rotated token", reached.rotated_surfaced),
+        ("another identity's rotated token dropped", reached.identity_discarded),
+        ("an access token reported invalid", reached.invalidated),
+        ("an abandoned step", reached.abandoned),
+        ("another process writing the store", reached.other_writes),
+    ]
+    .into_iter()
+    .filter(|(_, n)| *n == 0)
+    .map(|(what, _)| what)
+    .collect();
+    assert!(missing.is_empty(), "no session seed reaches: {missing:?}");
 }
 
 #[test]

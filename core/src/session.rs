@@ -208,8 +208,8 @@ pub struct Session {
     /// The lifetime of the current access token, when this session obtained it: the
     /// margin is at most half of it, so that a short-lived token is used at all.
     lifetime: Option<Duration>,
-    /// The current access token was just stored: the next poll hands it out once, however
-    /// short its life (never an endless run of refreshes).
+    /// The access token of a refresh was just stored: the next poll hands it out once,
+    /// however short its life (never an endless run of refreshes).
     refreshed: bool,
     /// The refresh token in `tokens` was refused with `invalid_grant`.
     dead: Option<Box<OAuthError>>,
@@ -481,7 +481,9 @@ impl Session {
     /// (`None` for an empty store) or why it could not be locked or read. A stored set
     /// whose refresh or access token differs from the session's is newer (another thread
     /// or process refreshed meanwhile) and is adopted instead of sending a stale refresh
-    /// token — unless the session holds a set it could not write yet, which is newer still.
+    /// token. A set the session could not write yet is newer still, unless it holds no
+    /// rotated refresh token of its own and the stored one differs: then another process
+    /// rotated the refresh token it holds, which is spent.
     ///
     /// Ignored unless the last poll said [`Action::Load`].
     pub fn handle_loaded<E>(&mut self, loaded: Result<Option<TokenSet>, E>)
@@ -494,8 +496,9 @@ impl Session {
         self.state = State::Locked;
         match loaded {
             Err(e) => self.failure = Some(StoreError::read(e).into()),
-            Ok(Some(stored)) if !self.dirty && self.is_newer(&stored) => {
+            Ok(Some(stored)) if self.is_newer(&stored) => {
                 self.tokens = Some(stored);
+                self.dirty = false;
                 self.lifetime = None;
                 self.dead = None;
                 self.cool_until = None;
@@ -506,7 +509,11 @@ impl Session {
 
     fn is_newer(&self, stored: &TokenSet) -> bool {
         self.tokens.as_ref().is_none_or(|ours| {
-            stored.refresh_token != ours.refresh_token || stored.access_token != ours.access_token
+            if self.dirty {
+                !self.rotated_unsaved && stored.refresh_token != ours.refresh_token
+            } else {
+                stored.refresh_token != ours.refresh_token || stored.access_token != ours.access_token
+            }
         })
     }
 
@@ -599,12 +606,19 @@ impl Session {
         if !matches!(self.state, State::Storing { handed_out: true, .. }) {
             return;
         }
-        let State::Storing { tokens: new, lifetime, .. } = std::mem::replace(&mut self.state, State::Locked)
+        let State::Storing { tokens: mut new, lifetime, .. } =
+            std::mem::replace(&mut self.state, State::Locked)
         else {
             return;
         };
         if lifetime.is_some() {
             self.lifetime = lifetime;
+        } else if let Some(old) = &self.tokens
+            && old.access_token == new.access_token
+        {
+            // `new` is a copy of the current set (a rotated refresh token, a rewrite): an
+            // access token reported invalid since the copy was made stays invalid.
+            new.expires_at = old.expires_at;
         }
         let rotated = self.tokens.as_ref().is_some_and(|old| old.refresh_token != new.refresh_token)
             || self.rotated_unsaved;
@@ -612,7 +626,9 @@ impl Session {
             Ok(()) => {
                 self.dirty = false;
                 self.rotated_unsaved = false;
-                self.refreshed = true;
+                // Only an access token this refresh obtained is handed out whatever its
+                // lifetime; a set written again may hold one that expired long ago.
+                self.refreshed = lifetime.is_some();
             }
             Err(e) => {
                 self.dirty = true;

@@ -437,6 +437,70 @@ fn a_store_failure_is_reported_and_the_rotated_token_is_never_lost() {
 }
 
 #[test]
+fn a_rewritten_set_never_hands_out_an_expired_access_token() {
+    // Regression (fuzz target `session`): after a failed write, the set written again later
+    // was handed out as if just refreshed, its access token long expired.
+    let mut world = World::new(Some(stored("rt-1", None, None)))
+        .reply(ok(success("at-2", Some("rt-2"), Some(60), None)))
+        .reply(ok(success("at-3", Some("rt-3"), Some(3600), None)));
+    world.store.fail_saves.store(1, Ordering::SeqCst);
+    let mut session = Session::new(client());
+    assert_eq!(failed(world.run(&mut session)).fault(), Fault::Store);
+    world.now = t(T0 + 3600); // at-2 expired long ago
+    assert_eq!(ready(world.run(&mut session)).0, "at-3", "rt-2 is written, then refreshed");
+    assert_eq!(world.sent, vec![rt_body("rt-1"), rt_body("rt-2")]);
+    assert_eq!(world.stored().refresh_token.expose_secret(), "rt-3");
+}
+
+#[test]
+fn an_access_token_reported_invalid_while_its_set_is_written_stays_invalid() {
+    // Regression (fuzz target `session`): a report that came while a copy of the current set
+    // (here with a rotated refresh token from a broken response) was being written said
+    // `true`, then the write put the old expiry back and the refused token was handed out.
+    let set = stored("rt-1", Some("at-1"), Some(T0 + 30)); // within the margin: refreshed early
+    let store = MemoryStore::with_tokens(set.clone());
+    let mut session = Session::new(client()).with_tokens(set);
+    assert!(matches!(session.poll(t(T0)), Action::Load));
+    let mut guard = store.lock().unwrap();
+    session.handle_loaded(guard.load());
+    assert!(matches!(session.poll(t(T0)), Action::Send(_)));
+    let broken = r#"{"access_token":"at-2","refresh_token":"rt-2","expires_in":"soon"}"#;
+    session.handle_response(t(T0), &http::Response::new(broken));
+    let Action::Store(tokens) = session.poll(t(T0)) else { panic!("expected Store") };
+    assert!(session.handle_invalid_access_token(&AccessToken::new("at-1")), "an API refused at-1");
+    session.handle_stored(guard.save(&tokens));
+    drop(guard);
+    let e = failed(session.poll(t(T0)));
+    assert_eq!(e.fault(), Fault::ServerProtocol, "{e}");
+    assert_eq!(session.tokens().unwrap().expires_at, None, "at-1 counts as expired");
+    assert!(matches!(session.poll(t(T0)), Action::Load), "the next poll refreshes");
+    session.handle_loaded(store.lock().unwrap().load());
+    let Action::Send(request) = session.poll(t(T0)) else { panic!("expected Send") };
+    assert_eq!(request.body(), rt_body("rt-2").as_bytes());
+}
+
+#[test]
+fn an_unwritten_set_without_a_rotated_token_yields_to_a_rotation_by_another_process() {
+    // Regression (fuzz target `session`): our refresh kept rt-1 (no rotation) and its write
+    // failed; meanwhile another process refreshed with rt-1 and got rt-2. The session wrote
+    // its unwritten set over rt-2 and sent the spent rt-1 (rule 25).
+    let mut world = World::new(Some(stored("rt-1", Some("at-1"), Some(T0 - 1)))).reply(ok(success(
+        "at-2",
+        None,
+        Some(3600),
+        None,
+    )));
+    world.store.fail_saves.store(1, Ordering::SeqCst);
+    let mut session = Session::new(client());
+    assert_eq!(failed(world.run(&mut session)).fault(), Fault::Store);
+    world.store.inner.lock().unwrap().save(&stored("rt-2", Some("at-3"), Some(T0 + 3600))).unwrap();
+    assert_eq!(ready(world.run(&mut session)).0, "at-3", "the newer stored set is adopted");
+    assert_eq!(world.stored().refresh_token.expose_secret(), "rt-2", "not overwritten");
+    assert_eq!(world.sent, vec![rt_body("rt-1")], "rt-1 is never sent again");
+    // With a rotated token of our own unwritten, ours is newer still (tested above).
+}
+
+#[test]
 fn a_store_read_failure_is_reported() {
     let mut session = Session::new(client());
     assert!(matches!(session.poll(t(T0)), Action::Load));

@@ -1,6 +1,7 @@
 //! Records the seeds: compiles the root package's vector tests against the recording
 //! facade (`oidc_refresh` is this package's library), and adds hand-written seeds for what
-//! those tests do not cover (discovery documents, nesting limits, structured error inputs).
+//! those tests do not cover (discovery documents, nesting limits, structured error inputs,
+//! and the event scripts of the `session` target).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 // The big `json!` literals of the provider vectors need a deeper macro recursion.
@@ -18,7 +19,13 @@ mod core_vectors;
 #[path = "../../../tests/secrets.rs"]
 mod secrets;
 
-use oidc_refresh::{record_discovery, record_request, record_response, record_structured_error};
+// The `session` target's input builder and checker: every seed is run through it here and
+// must reach the path it is written for.
+#[allow(dead_code)]
+#[path = "../../src/session_checks.rs"]
+mod session_checks;
+
+use oidc_refresh::{record, record_discovery, record_request, record_response, record_structured_error};
 
 fn nested_arrays(depth: usize) -> String {
     format!("{}{}", "[".repeat(depth), "]".repeat(depth))
@@ -197,4 +204,324 @@ fn hand_written_structured_errors() {
     for (i, input) in inputs.iter().enumerate() {
         record_structured_error(i as u8 * 3, input);
     }
+}
+
+#[test]
+fn hand_written_session_scripts() {
+    use session_checks::*;
+    type Reaches = fn(&SessionStats) -> bool;
+    // `R_SUCCESS` flags: bit 0 rotate, bit 1 an ID token (two claims bytes follow), bit 2 a
+    // scope, bits 3-6 the `expires_in` choice (12: 3600 s, 1: 0 s, 0: absent).
+    const ROTATE: u8 = 1 | 12 << 3;
+    const ROTATE_ID: u8 = 1 | 2 | 12 << 3;
+    // Poll, load the store's content, poll (Send).
+    // The initial access token has expired: poll, load the store's content, poll (Send).
+    let to_send = |cfg: u8| {
+        Script::new(cfg | CFG_EXPIRED).op(OP_POLL_NOW, &[]).op(OP_LOADED, &[0]).op(OP_POLL_NOW, &[])
+    };
+    let scripts: Vec<(&str, Script, Reaches)> = vec![
+        ("happy rotation", Script::new(START_NEW | CFG_EXPIRED).steps(6), |s| {
+            s.rotation_stored > 0 && s.ready > 0
+        }),
+        ("a fresh token without I/O", Script::new(START_WITH_TOKENS).op(OP_POLL_NOW, &[]), |s| {
+            s.ready > 0 && s.load == 0
+        }),
+        (
+            "rotation with ID-token continuity, JSON body and scope",
+            to_send(START_NEW | CFG_ID_TOKEN | CFG_ISSUER | CFG_JSON | CFG_SCOPE)
+                .op(OP_RESPOND, &[1, R_SUCCESS, ROTATE_ID | 4, 0, 0])
+                .steps(3),
+            |s| s.rotation_stored > 0 && s.ready > 0,
+        ),
+        (
+            "another subject: the rotated token is dropped",
+            to_send(START_NEW | CFG_ID_TOKEN).op(OP_RESPOND, &[1, R_SUCCESS, ROTATE_ID, 1, 0]).steps(6),
+            |s| s.identity_discarded > 0 && s.failed > 0,
+        ),
+        (
+            "another issuer than configured",
+            to_send(START_NEW | CFG_ISSUER).op(OP_RESPOND, &[1, R_SUCCESS, ROTATE_ID, 2, 0]).steps(6),
+            |s| s.identity_discarded > 0,
+        ),
+        (
+            "aud without the client",
+            to_send(START_NEW).op(OP_RESPOND, &[1, R_SUCCESS, ROTATE_ID, 4, 0]).steps(6),
+            |s| s.identity_discarded > 0,
+        ),
+        (
+            "another audience set",
+            to_send(START_NEW | CFG_ID_TOKEN).op(OP_RESPOND, &[1, R_SUCCESS, ROTATE_ID, 8, 0]).steps(6),
+            |s| s.identity_discarded > 0,
+        ),
+        (
+            "another subject, expired: the validator's order gap",
+            to_send(START_NEW | CFG_ID_TOKEN).op(OP_RESPOND, &[1, R_SUCCESS, ROTATE_ID, 1 | 32, 0]).steps(6),
+            |s| s.order_gap > 0 || s.identity_discarded > 0,
+        ),
+        (
+            "another nonce: the rotated token is kept (rule 18)",
+            to_send(START_NEW | CFG_ID_TOKEN).op(OP_RESPOND, &[1, R_SUCCESS, ROTATE_ID, 64, 0]).steps(6),
+            |s| s.rotated_in_error > 0 && s.rotation_stored > 0 && s.failed > 0,
+        ),
+        (
+            "a broken rotating response: stored, then reported",
+            to_send(START_NEW).op(OP_RESPOND, &[1, R_BROKEN, 1, 0]).steps(6),
+            |s| s.rotated_in_error > 0 && s.rotation_stored > 0 && s.failed > 0,
+        ),
+        (
+            "a broken rotating response whose write fails",
+            to_send(START_NEW)
+                .op(OP_RESPOND, &[1, R_BROKEN, 1, 0])
+                .op(OP_POLL_NOW, &[])
+                .op(OP_STORED_ERR, &[])
+                .steps(8),
+            |s| s.rotated_surfaced > 0 && s.rotation_stored > 0 && s.ready > 0,
+        ),
+        (
+            "a rotation whose write fails twice",
+            to_send(START_NEW)
+                .op(OP_RESPOND, &[1, R_SUCCESS, ROTATE])
+                .op(OP_POLL_NOW, &[])
+                .op(OP_STORED_ERR, &[])
+                .op(OP_POLL_NOW, &[])
+                .op(OP_POLL_NOW, &[])
+                .op(OP_LOADED, &[0])
+                .op(OP_POLL_NOW, &[])
+                .op(OP_STORED_ERR, &[])
+                .steps(8),
+            |s| s.rotated_surfaced >= 2 && s.store_failed >= 2 && s.rotation_stored > 0,
+        ),
+        (
+            "a 503 then success",
+            to_send(START_NEW)
+                .op(OP_RESPOND, &[1, R_HTML_5XX, 1])
+                .op(OP_POLL_NOW, &[])
+                .op(OP_POLL_AT, &[0])
+                .op(OP_RESPOND, &[1, R_SUCCESS, ROTATE])
+                .steps(3),
+            |s| s.retry > 0 && s.wait > 0 && s.ready > 0,
+        ),
+        (
+            "three transient failures: reported",
+            to_send(START_NEW)
+                .op(OP_RESPOND, &[0, R_HTML_5XX, 2])
+                .op(OP_STEP, &[])
+                .op(OP_POLL_NOW, &[])
+                .op(OP_TRANSPORT, &[1, 1])
+                .op(OP_STEP, &[])
+                .op(OP_POLL_NOW, &[])
+                .op(OP_RESPOND, &[0, R_UNAVAILABLE, 0])
+                .steps(6),
+            |s| s.retry >= 2 && s.failed > 0,
+        ),
+        (
+            "429 with Retry-After 7",
+            to_send(START_NEW).op(OP_RESPOND, &[0, R_429, 2, 0]).op(OP_POLL_NOW, &[]).steps(6),
+            |s| s.wait > 0 && s.retry > 0,
+        ),
+        (
+            "429 with Retry-After 120: no retry",
+            to_send(START_NEW).op(OP_RESPOND, &[0, R_429, 5, 1]).steps(6),
+            |s| s.retry == 0 && s.failed > 0,
+        ),
+        (
+            "Retry-After 120 within a 10-year backoff",
+            Script::with_timing(START_NEW | CFG_EXPIRED, 3 << 6, 7)
+                .op(OP_POLL_NOW, &[])
+                .op(OP_LOADED, &[0])
+                .op(OP_POLL_NOW, &[])
+                .op(OP_RESPOND, &[0, R_429, 5, 0])
+                .steps(6),
+            |s| s.wait > 0 && s.retry > 0,
+        ),
+        (
+            "a timeout retried, then a TLS failure reported",
+            to_send(START_NEW)
+                .op(OP_TRANSPORT, &[2, 1])
+                .op(OP_STEP, &[])
+                .op(OP_POLL_NOW, &[])
+                .op(OP_TRANSPORT, &[2, 2])
+                .steps(6),
+            |s| s.retry > 0 && s.failed > 0,
+        ),
+        (
+            "invalid_grant: SignIn until another grant is stored",
+            to_send(START_NEW)
+                .op(OP_RESPOND, &[0, R_INVALID_GRANT, 0])
+                .op(OP_POLL_NOW, &[])
+                .op(OP_POLL_NOW, &[])
+                .op(OP_LOADED, &[0])
+                .op(OP_POLL_NOW, &[])
+                .op(OP_POLL_NOW, &[])
+                .op(OP_LOADED, &[5])
+                .steps(6),
+            |s| s.sign_in >= 2 && s.adopted > 0 && s.ready > 0,
+        ),
+        (
+            "invalid_grant in a 200 beside an access token",
+            to_send(START_NEW).op(OP_RESPOND, &[0, R_ERROR_IN_200]).steps(4),
+            |s| s.sign_in > 0,
+        ),
+        ("an empty store: SignIn", Script::new(START_EMPTY).steps(4), |s| s.sign_in > 0 && s.send == 0),
+        (
+            "a store read failure",
+            Script::new(START_NEW).op(OP_POLL_NOW, &[]).op(OP_LOADED, &[2]).steps(6),
+            |s| s.failed > 0 && s.ready > 0,
+        ),
+        (
+            "another process rotated first: adopted, nothing sent",
+            Script::new(START_WITH_TOKENS | CFG_EXPIRED).op(OP_POLL_NOW, &[]).op(OP_LOADED, &[3]).steps(2),
+            |s| s.adopted > 0 && s.send == 0 && s.ready > 0,
+        ),
+        (
+            "a stale start: the spent token is never sent",
+            Script::new(START_STALE | CFG_EXPIRED | CFG_ID_TOKEN).steps(3),
+            |s| s.adopted > 0 && s.send == 0 && s.ready > 0,
+        ),
+        (
+            "a failed early refresh keeps the valid token",
+            Script::new(START_WITH_TOKENS)
+                .op(OP_POLL_AT, &[6])
+                .op(OP_POLL, &[31])
+                .op(OP_LOADED, &[0])
+                .op(OP_POLL_NOW, &[])
+                .op(OP_RESPOND, &[0, R_OTHER_ERROR, 1])
+                .op(OP_POLL_NOW, &[])
+                .op(OP_POLL, &[5]),
+            |s| s.ready_with_error > 0,
+        ),
+        (
+            "expires_in 0: handed out once",
+            to_send(START_NEW).op(OP_RESPOND, &[3, R_SUCCESS, 1 | 1 << 3]).steps(4),
+            |s| s.ready_expired_once > 0,
+        ),
+        (
+            "an access token reported invalid, a stale one, an unknown one",
+            Script::new(START_WITH_TOKENS)
+                .op(OP_POLL_NOW, &[])
+                .op(OP_INVALID_AT, &[0])
+                .op(OP_INVALID_AT, &[0])
+                .op(OP_INVALID_AT, &[2])
+                .steps(6)
+                .op(OP_INVALID_AT, &[1]),
+            |s| s.invalidated == 1 && s.rotation_stored > 0,
+        ),
+        (
+            "a forced refresh of a fresh token",
+            Script::new(START_WITH_TOKENS).op(OP_FORCE, &[]).steps(6),
+            |s| s.rotation_stored > 0,
+        ),
+        ("a request abandoned", to_send(START_NEW).op(OP_ABANDON, &[]).steps(8), |s| {
+            s.abandoned > 0 && s.failed > 0 && s.ready > 0
+        }),
+        (
+            "a rotated token's write abandoned",
+            to_send(START_NEW).op(OP_RESPOND, &[1, R_SUCCESS, ROTATE]).op(OP_ABANDON, &[]).steps(8),
+            |s| s.abandoned > 0 && s.rotated_surfaced > 0 && s.rotation_stored > 0,
+        ),
+        (
+            "the clock goes back and jumps far ahead",
+            Script::new(START_WITH_TOKENS)
+                .op(OP_JUMP, &[0, 255])
+                .op(OP_JUMP, &[2, 40])
+                .steps(6)
+                .op(OP_JUMP, &[2, 63])
+                .steps(6),
+            |s| s.ready >= 2 && s.rotation_stored > 0,
+        ),
+        (
+            "one attempt, no backoff, no margin",
+            Script::with_timing(START_NEW | CFG_EXPIRED, 1 | 1 << 2 | 1 << 4 | 1 << 6, 3)
+                .op(OP_POLL_NOW, &[])
+                .op(OP_LOADED, &[0])
+                .op(OP_POLL_NOW, &[])
+                .op(OP_RESPOND, &[0, R_HTML_5XX, 0])
+                .steps(6),
+            |s| s.retry == 0 && s.failed > 0 && s.ready > 0,
+        ),
+        (
+            "raw, truncated and odd responses",
+            to_send(START_NEW)
+                .op(OP_RESPOND, &[0, R_RAW, 0, 9, b'{', b'"', b'e', b'r', b'r', b'o', b'r', b'"', b':'])
+                .steps(4)
+                .op(OP_RESPOND, &[0, R_TRUNCATED, ROTATE, 40])
+                .steps(4)
+                .op(OP_RESPOND, &[0, R_ODD_STATUS, 0])
+                .steps(4)
+                .op(OP_RESPOND, &[0, R_BAD_REFRESH_TOKEN, 1])
+                .steps(4)
+                .op(OP_RESPOND, &[0, R_INVALID_REQUEST])
+                .steps(6),
+            |s| s.failed >= 5 && s.ready > 0,
+        ),
+        (
+            "calls out of turn are ignored",
+            Script::new(START_WITH_TOKENS)
+                .op(OP_STORED_OK, &[])
+                .op(OP_RESPOND, &[0, R_SUCCESS, ROTATE])
+                .op(OP_TRANSPORT, &[0, 0])
+                .op(OP_LOADED, &[0])
+                .op(OP_POLL_NOW, &[]),
+            |s| s.ignored >= 4 && s.ready > 0,
+        ),
+        (
+            "another process writes only when the lock is free",
+            Script::new(START_NEW)
+                .op(OP_OTHER_PROCESS, &[0])
+                .op(OP_POLL_NOW, &[])
+                .op(OP_LOADED, &[4])
+                .op(OP_OTHER_PROCESS, &[0])
+                .steps(4)
+                .op(OP_OTHER_PROCESS, &[2 | 16])
+                .op(OP_FORCE, &[])
+                .steps(6),
+            |s| s.other_writes >= 2 && s.adopted >= 2,
+        ),
+        // The three bugs this target found in `Session` (see fuzz/regressions/session/).
+        (
+            "an unwritten set without a rotated token yields to another process's rotation",
+            to_send(START_NEW | CFG_EXPIRED)
+                .op(OP_RESPOND, &[0, R_SUCCESS, 12 << 3])
+                .op(OP_POLL_NOW, &[])
+                .op(OP_STORED_ERR, &[])
+                .op(OP_POLL_NOW, &[])
+                .op(OP_POLL_NOW, &[])
+                .op(OP_LOADED, &[3])
+                .steps(4),
+            |s| s.store_failed > 0 && s.adopted > 0 && s.send == 1 && s.ready > 0,
+        ),
+        (
+            "an access token reported invalid while its set is written",
+            Script::new(START_WITH_TOKENS)
+                .op(OP_POLL_AT, &[5])
+                .op(OP_LOADED, &[0])
+                .op(OP_POLL_NOW, &[])
+                .op(OP_RESPOND, &[0, R_BROKEN, 1, 0])
+                .op(OP_POLL_NOW, &[])
+                .op(OP_INVALID_AT, &[0])
+                .op(OP_STORED_OK, &[])
+                .steps(8),
+            |s| s.invalidated > 0 && s.rotated_in_error > 0 && s.ready > 0,
+        ),
+        (
+            "a set written again long after",
+            to_send(START_NEW)
+                .op(OP_RESPOND, &[0, R_SUCCESS, ROTATE])
+                .op(OP_POLL_NOW, &[])
+                .op(OP_STORED_ERR, &[])
+                .op(OP_POLL_NOW, &[])
+                .op(OP_JUMP, &[1, 200])
+                .steps(10),
+            |s| s.store_failed > 0 && s.rotation_stored > 0 && s.send == 2 && s.ready > 0,
+        ),
+    ];
+    let mut short = Vec::new();
+    for (name, script, reaches) in &scripts {
+        let stats = run_session(script.bytes());
+        if !reaches(&stats) {
+            short.push(format!("{name}: {stats:?}\n{}", trace_session(script.bytes()).join("\n")));
+        }
+        record("session", script.bytes());
+    }
+    assert!(short.is_empty(), "seeds that do not reach their path:\n\n{}", short.join("\n\n"));
 }
