@@ -198,7 +198,10 @@ impl std::error::Error for IdTokenError {}
 ///
 /// # Errors
 ///
-/// The first [`IdTokenErrorKind`] found, in the order the rules list them.
+/// The first [`IdTokenErrorKind`] found. Identity comes first: an issuer or audience other
+/// than expected, or (against the previous token) another issuer, subject or audiences, is
+/// reported whatever else is wrong, since nothing from such a response may be used (rule
+/// 18). The other checks follow in the order the rules list them.
 pub fn validate_id_token(
     header: &JwtHeader,
     claims: &IdTokenPayload,
@@ -207,23 +210,45 @@ pub fn validate_id_token(
     now: UnixTime,
 ) -> Result<Continuity, IdTokenErrorKind> {
     use IdTokenErrorKind as K;
+    // Identity first (rule 18): a token naming another issuer, subject or audience must be
+    // reported as such, whatever else is wrong with it, so that nothing from its response
+    // (the rotated refresh token above all) is used. Each check needs its claim; a missing
+    // claim is reported after.
+    let iss = claims.iss();
+    let sub = claims.sub();
+    let aud = claims.aud();
+    if let (Some(want), Some(iss)) = (expected.issuer.as_deref(), iss)
+        && want != iss
+    {
+        return Err(K::IssuerMismatch);
+    }
+    if aud.is_some_and(|aud| !aud.contains(&expected.client_id)) {
+        return Err(K::AudienceMismatch);
+    }
+    if let Some(prev) = previous {
+        if iss.is_some() && prev.iss() != iss {
+            return Err(K::IssuerChanged);
+        }
+        if sub.is_some() && prev.sub() != sub {
+            return Err(K::SubjectChanged);
+        }
+        if let Some(aud) = aud
+            && !same_set(prev.aud().unwrap_or_default(), aud)
+        {
+            return Err(K::AudienceChanged);
+        }
+    }
     if header.alg().is_some_and(|a| a.eq_ignore_ascii_case("none")) {
         return Err(K::AlgNone);
     }
     if header.has_crit() {
         return Err(K::CritHeader);
     }
-    let iss = claims.iss().ok_or(K::MissingClaim("iss"))?;
-    let sub = claims.sub().ok_or(K::MissingClaim("sub"))?;
-    let aud = claims.aud().ok_or(K::MissingClaim("aud"))?;
+    iss.ok_or(K::MissingClaim("iss"))?;
+    sub.ok_or(K::MissingClaim("sub"))?;
+    let aud = aud.ok_or(K::MissingClaim("aud"))?;
     let exp = claims.exp().ok_or(K::MissingClaim("exp"))?;
     let iat = claims.iat().ok_or(K::MissingClaim("iat"))?;
-    if expected.issuer.as_deref().is_some_and(|want| want != iss) {
-        return Err(K::IssuerMismatch);
-    }
-    if !aud.contains(&expected.client_id) {
-        return Err(K::AudienceMismatch);
-    }
     if aud.len() > 1 && claims.azp() != Some(expected.client_id.as_str()) {
         return Err(K::AzpMismatch);
     }
@@ -238,15 +263,6 @@ pub fn validate_id_token(
     let Some(prev) = previous else {
         return Ok(Continuity::NotChecked);
     };
-    if prev.iss() != Some(iss) {
-        return Err(K::IssuerChanged);
-    }
-    if prev.sub() != Some(sub) {
-        return Err(K::SubjectChanged);
-    }
-    if !same_set(prev.aud().unwrap_or_default(), aud) {
-        return Err(K::AudienceChanged);
-    }
     if prev.azp() != claims.azp() {
         return Err(K::AzpChanged);
     }

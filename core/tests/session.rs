@@ -773,6 +773,50 @@ fn every_id_token_rule_passes_and_fails_through_the_session() {
         ("alg none", json!({}), json!({}), json!({"alg": "none"}), Some(K::AlgNone)),
         ("crit header", json!({}), json!({}), json!({"alg": "RS256", "crit": ["x"]}), Some(K::CritHeader)),
         ("sub missing", json!({}), json!({"sub": null}), rs256(), Some(K::MissingClaim("sub"))),
+        // Identity comes first whatever else fails too, so that nothing from a response
+        // naming someone else is used (rule 18). Found by the `session` fuzz target.
+        (
+            "another sub, expired",
+            json!({}),
+            json!({"sub": "user-2", "exp": T0 - 60}),
+            rs256(),
+            Some(K::SubjectChanged),
+        ),
+        (
+            "another sub, alg none",
+            json!({}),
+            json!({"sub": "user-2"}),
+            json!({"alg": "none"}),
+            Some(K::SubjectChanged),
+        ),
+        (
+            "another iss, crit header",
+            json!({}),
+            json!({"iss": "https://evil.example"}),
+            json!({"alg": "RS256", "crit": ["x"]}),
+            Some(K::IssuerChanged),
+        ),
+        (
+            "aud lacks the client, exp missing",
+            json!({}),
+            json!({"aud": "api", "exp": null}),
+            rs256(),
+            Some(K::AudienceMismatch),
+        ),
+        (
+            "another sub, iat in the future",
+            json!({}),
+            json!({"sub": "user-2", "iat": T0 + 100}),
+            rs256(),
+            Some(K::SubjectChanged),
+        ),
+        (
+            "another sub, several aud without azp",
+            multi.clone(),
+            json!({"sub": "user-2", "aud": ["app", "api"]}),
+            rs256(),
+            Some(K::SubjectChanged),
+        ),
     ];
     for (what, previous_changes, changes, header, expected) in cases {
         let mut previous = base_claims();
