@@ -836,24 +836,20 @@ const ESC_U: u8 = 2;
 fn scan_string(b: &[u8], i: usize) -> Result<(usize, u8), Bail> {
     if let Some(chunk) = b.get(i..i + 16) {
         let (lo, hi) = chunk.split_at(8);
-        let m0 = special_mask(u64::from_le_bytes(lo.try_into().map_err(|_| Bail)?));
-        let m1 = special_mask(u64::from_le_bytes(hi.try_into().map_err(|_| Bail)?));
+        let (m0, q0) = special_and_quote(u64::from_le_bytes(lo.try_into().map_err(|_| Bail)?));
+        let (m1, q1) = special_and_quote(u64::from_le_bytes(hi.try_into().map_err(|_| Bail)?));
+        // Whether the first special byte is the closing quote is read off the masks, not
+        // loaded again: the common case has no dependent load.
         let k = if m0 != 0 {
-            Some(m0.trailing_zeros() / 8)
+            (m0 & m0.wrapping_neg() & q0 != 0).then_some(m0.trailing_zeros() / 8)
         } else if m1 != 0 {
-            Some(8 + m1.trailing_zeros() / 8)
+            (m1 & m1.wrapping_neg() & q1 != 0).then_some(8 + m1.trailing_zeros() / 8)
         } else {
-            None
-        };
-        match k {
-            Some(k) => {
-                let j = i + k as usize;
-                if b.get(j) == Some(&b'"') {
-                    return Ok((j, 0));
-                }
-            }
             // Sixteen plain bytes: go on after them.
-            None => return scan_string_on(b, i + 16),
+            return scan_string_on(b, i + 16);
+        };
+        if let Some(k) = k {
+            return Ok((i + k as usize, 0));
         }
     }
     scan_string_on(b, i)
@@ -867,12 +863,16 @@ fn scan_string_on(b: &[u8], mut i: usize) -> Result<(usize, u8), Bail> {
     for _ in 0..2 {
         let Some(chunk) = b.get(i..i + 16) else { break };
         let (lo, hi) = chunk.split_at(8);
-        let m0 = special_mask(u64::from_le_bytes(lo.try_into().map_err(|_| Bail)?));
-        let m1 = special_mask(u64::from_le_bytes(hi.try_into().map_err(|_| Bail)?));
+        let (m0, q0) = special_and_quote(u64::from_le_bytes(lo.try_into().map_err(|_| Bail)?));
+        let (m1, q1) = special_and_quote(u64::from_le_bytes(hi.try_into().map_err(|_| Bail)?));
         if m0 | m1 != 0 {
-            let k = if m0 != 0 { m0.trailing_zeros() / 8 } else { 8 + m1.trailing_zeros() / 8 };
+            let (k, first_is_quote) = if m0 != 0 {
+                (m0.trailing_zeros() / 8, m0 & m0.wrapping_neg() & q0 != 0)
+            } else {
+                (8 + m1.trailing_zeros() / 8, m1 & m1.wrapping_neg() & q1 != 0)
+            };
             let j = i + k as usize;
-            return if b.get(j) == Some(&b'"') { Ok((j, 0)) } else { scan_string_slow(b, j) };
+            return if first_is_quote { Ok((j, 0)) } else { scan_string_slow(b, j) };
         }
         i += 16;
     }
@@ -922,6 +922,17 @@ fn special_mask(w: u64) -> u64 {
     let backslash = s.wrapping_sub(LO) & !s;
     let control = w.wrapping_sub(LO * 0x20) & !w;
     (quote | backslash | control) & HI
+}
+
+/// [`special_mask`], and the high bit of every `"` (exact up to the first special byte).
+#[inline(always)]
+fn special_and_quote(w: u64) -> (u64, u64) {
+    let q = w ^ (LO * u64::from(b'"'));
+    let s = w ^ (LO * u64::from(b'\\'));
+    let quote = q.wrapping_sub(LO) & !q & HI;
+    let backslash = s.wrapping_sub(LO) & !s;
+    let control = w.wrapping_sub(LO * 0x20) & !w;
+    ((quote | backslash | control) & HI, quote)
 }
 
 #[inline]
@@ -1324,13 +1335,15 @@ pub(crate) fn classify<'t>(
 /// The repeated-name check of [`classify`], one member at a time, for readers that type
 /// members as they come.
 ///
-/// The ids of known names (1..=254) are unique per name, so those are checked with a bit
-/// set; only the other names (up to sixteen) are compared with each other. `possible` is
+/// The ids of known names (1..64) are unique per name, so those are checked with a bit set;
+/// only the other names (up to sixteen, an id of 0 or from 64 up) are compared with each
+/// other. `possible` is
 /// set when a name repeats, or when there are too many other names to tell cheaply: then
 /// [`classify`] over the whole list gives the exact answer.
 #[derive(Default)]
 pub(crate) struct Repeats {
-    seen: [u64; 4],
+    /// The known ids seen, one bit each (every reader's ids are below 64).
+    seen: u64,
     others: [Span; 16],
     n_others: usize,
     /// A name may repeat.
@@ -1341,10 +1354,10 @@ impl Repeats {
     /// Notes one member's name, classified as `id`.
     #[inline(always)]
     pub(crate) fn note(&mut self, id: u8, name: Span, text: Text<'_>) {
-        if (1..=254).contains(&id) {
-            let (w, bit) = (usize::from(id / 64), 1u64 << (id % 64));
-            self.possible |= self.seen[w] & bit != 0;
-            self.seen[w] |= bit;
+        if (1..64).contains(&id) {
+            let bit = 1u64 << id;
+            self.possible |= self.seen & bit != 0;
+            self.seen |= bit;
         } else if self.n_others == self.others.len() {
             self.possible = true;
         } else {
@@ -1543,6 +1556,30 @@ mod tests {
         assert!(read_object(deep.as_bytes(), &mut side, &mut members).is_ok());
         assert_eq!(members.as_slice().len(), 1);
         assert_eq!(members.as_slice()[0].flags, CHECK);
+    }
+
+    #[test]
+    fn the_masks_find_the_first_special_byte_and_whether_it_is_a_quote() {
+        // Every byte value at every position, after plain bytes and before bytes that would
+        // confuse the masks' borrows (specials, 0x01, 0x21, 0x23, 0x5D).
+        for p in 0..8 {
+            for c in 0..=255u8 {
+                for after in [b'"', b'\\', 0x00, 0x01, 0x21, 0x23, 0x5D, b'a'] {
+                    let mut w = [b'a'; 8];
+                    w[p] = c;
+                    for x in w.iter_mut().skip(p + 1) {
+                        *x = after;
+                    }
+                    let (m, q) = special_and_quote(u64::from_le_bytes(w));
+                    let first = w.iter().position(|&x| is_special(x));
+                    let got = (m != 0).then(|| m.trailing_zeros() as usize / 8);
+                    assert_eq!(got, first, "{w:?}");
+                    if let Some(k) = first {
+                        assert_eq!(m & m.wrapping_neg() & q != 0, w[k] == b'"', "{w:?}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]
