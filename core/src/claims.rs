@@ -616,7 +616,7 @@ fn invalid(claim: &'static str, reason: &'static str) -> JwtError {
 }
 
 fn list(text: &str, m: &Member, claim: &'static str) -> Result<Span, JwtError> {
-    if json::is_str_or_str_list(text, m.kind) {
+    if json::member_is_str_or_str_list(m, text) {
         Ok(m.value)
     } else {
         Err(invalid(claim, "expected a string or an array of strings"))

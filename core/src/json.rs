@@ -476,6 +476,9 @@ pub(crate) const ESCAPED: u8 = 1;
 /// Flag: a container value must be walked by serde_json ([`check_text`]) before it is kept:
 /// the scanner saw something only serde_json can judge exactly.
 pub(crate) const CHECK: u8 = 2;
+/// Flag: an array whose elements are all strings serde_json would read (set by the
+/// scanner; serde_json's members never carry it, and are then checked the slow way).
+pub(crate) const STRINGS: u8 = 4;
 
 /// One member of an object: name (unescaped), raw value, the value's kind and flags.
 #[derive(Clone, Copy, Debug, Default)]
@@ -786,21 +789,14 @@ fn scan_number(b: &[u8], i: usize) -> Result<(usize, bool), Bail> {
                 return Err(Bail);
             }
         }
-        Some(b'1'..=b'9') => {
-            j += 1;
-            while b.get(j).is_some_and(u8::is_ascii_digit) {
-                j += 1;
-            }
-        }
+        Some(b'1'..=b'9') => j = skip_digits(b, j + 1),
         _ => return Err(Bail),
     }
     let mut risky = false;
     if b.get(j) == Some(&b'.') {
         j += 1;
         let from = j;
-        while b.get(j).is_some_and(u8::is_ascii_digit) {
-            j += 1;
-        }
+        j = skip_digits(b, j);
         if j == from {
             return Err(Bail);
         }
@@ -820,6 +816,28 @@ fn scan_number(b: &[u8], i: usize) -> Result<(usize, bool), Bail> {
         }
     }
     Ok((j, risky || j - digits_from > 300))
+}
+
+/// The index after the run of ASCII digits starting at `j`: eight bytes per step (a
+/// NumericDate has ten digits).
+#[inline(always)]
+fn skip_digits(b: &[u8], mut j: usize) -> usize {
+    while let Some(chunk) = b.get(j..j + 8) {
+        let w = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
+        // A digit is 0x30..=0x39: XOR 0x30 leaves 0..=9, and adding 6 keeps it under 0x10;
+        // anything else sets a bit of the high nibble in one or the other (exact up to the
+        // first non-digit: a digit never carries into the next byte).
+        let t = w ^ (LO * 0x30);
+        let other = (t | t.wrapping_add(LO * 0x06)) & (LO * 0xF0);
+        if other != 0 {
+            return j + (other.trailing_zeros() / 8) as usize;
+        }
+        j += 8;
+    }
+    while b.get(j).is_some_and(u8::is_ascii_digit) {
+        j += 1;
+    }
+    j
 }
 
 /// Escape flags of a string: any escape, and any `\u` escape.
@@ -1041,34 +1059,44 @@ fn skip_array(b: &[u8], open: usize, depth: usize, flags: &mut u8) -> Result<usi
     if depth > MAX_DEPTH {
         return Err(Bail);
     }
+    // A member's own array (depth 1) says whether it is a list of strings.
+    let strings = if depth == 1 { STRINGS } else { 0 };
     let mut i = skip_ws(b, open + 1);
     if b.get(i) == Some(&b']') {
+        *flags |= strings;
         return Ok(i + 1);
     }
+    let mut all_strings = true;
     loop {
         // Strings (lists of groups, roles, audiences) are the common element: inline.
         i = if b.get(i) == Some(&b'"') {
             let (close, esc) = scan_string(b, i + 1)?;
             if esc & ESC_U != 0 && !unicode_escapes_valid(b.get(i + 1..close).ok_or(Bail)?) {
                 *flags |= CHECK;
+                all_strings = false;
             }
             close + 1
         } else {
+            all_strings = false;
             skip_nested(b, i, depth, flags)?
         };
         match b.get(i) {
             Some(b',') => i = skip_ws(b, i + 1),
-            Some(b']') => return Ok(i + 1),
+            Some(b']') => break,
             _ => {
                 i = skip_ws(b, i);
                 match b.get(i) {
                     Some(b',') => i = skip_ws(b, i + 1),
-                    Some(b']') => return Ok(i + 1),
+                    Some(b']') => break,
                     _ => return Err(Bail),
                 }
             }
         }
     }
+    if all_strings {
+        *flags |= strings;
+    }
+    Ok(i + 1)
 }
 
 /// A value inside a container at `depth`.
@@ -1211,6 +1239,16 @@ fn unescaped_span(body: &str, inner: Span, side: &mut String) -> Option<Span> {
     } else {
         side.truncate(before);
         None
+    }
+}
+
+/// [`is_str_or_str_list`] for a member, from what the scanner noted where it can: a string
+/// without escapes, an array it saw to hold only strings.
+pub(crate) fn member_is_str_or_str_list(m: &Member, text: &str) -> bool {
+    match m.kind {
+        Kind::String if m.flags & ESCAPED == 0 => true,
+        Kind::Array if m.flags & STRINGS != 0 => true,
+        kind => is_str_or_str_list(text, kind),
     }
 }
 
@@ -1393,6 +1431,37 @@ mod tests {
                 .map(|m| (text.get(m.name).to_owned(), text.get(m.value).to_owned(), m.kind, m.flags))
                 .collect(),
         )
+    }
+
+    #[test]
+    fn digit_runs_end_where_the_first_non_digit_is() {
+        for c in 0..=255u8 {
+            for len in 0..20 {
+                for tail in [c, b'0', b'9'] {
+                    let mut b = vec![b'7'; len];
+                    b.push(c);
+                    b.extend_from_slice(&[tail; 9]);
+                    let want = b.iter().position(|x| !x.is_ascii_digit()).unwrap_or(b.len());
+                    assert_eq!(skip_digits(&b, 0), want, "{b:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn arrays_of_strings_are_noted_and_agree_with_the_exact_check() {
+        let body = r#"{"a":["x","y\n"],"b":[],"c":["x",1],"d":[["x"]],"e":[ "x" , "\u00e9" ],"f":["\udc00"],"g":"s"}"#;
+        let got = scanned(body).unwrap_or_default();
+        let marked: Vec<(&str, bool)> =
+            got.iter().map(|(n, _, _, f)| (n.as_str(), f & STRINGS != 0)).collect();
+        assert_eq!(
+            marked,
+            [("a", true), ("b", true), ("c", false), ("d", false), ("e", true), ("f", false), ("g", false)]
+        );
+        for (_, value, kind, flags) in &got {
+            let m = Member { kind: *kind, flags: *flags, ..Member::default() };
+            assert_eq!(member_is_str_or_str_list(&m, value), is_str_or_str_list(value, *kind), "{value}");
+        }
     }
 
     #[test]

@@ -884,7 +884,7 @@ fn parse_success(
             STATE => f.state = OptSpan::some(string(body, side, m, "state")?),
             STEP_UP_TOKEN => f.step_up_token = OptSpan::some(string(body, side, m, "step_up_token")?),
             AMR => {
-                if !json::is_str_or_str_list(Text::new(body, side).get(m.value), m.kind) {
+                if !json::member_is_str_or_str_list(m, Text::new(body, side).get(m.value)) {
                     return Err(invalid("amr", "expected a string or an array of strings"));
                 }
                 f.amr = OptSpan::some(m.value);
