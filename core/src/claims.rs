@@ -534,10 +534,9 @@ impl IdTokenPayload {
         match m.id {
             1..=24 => {
                 let i = usize::from(m.id - 1);
-                let claim = STRING_CLAIMS[i].0;
-                self.strings[i] = OptSpan::some(
-                    json::string_span(body, m, side).ok_or(invalid(claim, "expected a string"))?,
-                );
+                let span = json::string_span(body, m, side)
+                    .ok_or_else(|| invalid(STRING_CLAIMS[i].0, "expected a string"))?;
+                self.strings[i] = OptSpan::some(span);
             }
             AUD => self.aud = Some(list(value(), m, "aud")?),
             AMR => self.amr = Some(list(value(), m, "amr")?),
@@ -595,7 +594,9 @@ impl json::MemberSink for Claims<'_> {
     #[inline]
     fn member(&mut self, body: &str, side: &mut String, mut m: Member) {
         let text = Text::new(body, side);
-        m.id = claim_id(json::name_key(text, m.name), text.bytes(m.name));
+        let key = json::name_key(text, m.name);
+        // The bytes themselves are only compared for names past sixteen bytes.
+        m.id = claim_id(key, if key.0 > 16 { text.bytes(m.name) } else { &[] });
         self.repeats.note(m.id, m.name, text);
         if self.error.is_none()
             && let Err(e) = self.payload.type_claim(body, side, &m)

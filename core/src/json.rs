@@ -1341,8 +1341,17 @@ pub(crate) fn name_key(text: Text<'_>, span: Span) -> (usize, u64, u64) {
         let (a, b) = window.split_at(8);
         let a = u64::from_le_bytes(a.try_into().unwrap_or_default());
         let b = u64::from_le_bytes(b.try_into().unwrap_or_default());
-        let bits = |n: usize| u64::MAX.checked_shr(64 - (n * 8) as u32).unwrap_or(0);
-        return (len, a & bits(len.min(8)), b & bits(len.clamp(8, 16) - 8));
+        // The low `n` bytes of a word, for n in 0..=8.
+        const LOW_BYTES: [u64; 9] = {
+            let mut masks = [0u64; 9];
+            let mut n = 1;
+            while n < 9 {
+                masks[n] = u64::MAX >> (64 - 8 * n);
+                n += 1;
+            }
+            masks
+        };
+        return (len, a & LOW_BYTES[len.min(8)], b & LOW_BYTES[len.clamp(8, 16) - 8]);
     }
     let name = text.bytes(span);
     (len, word(name, 0), word(name, 8))
