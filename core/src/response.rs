@@ -4,8 +4,9 @@
 //!
 //! One pass of the strict scanner (`json.rs`) finds the members as places in the body; the
 //! rules below type them in the order the contract gives. A success then owns *one* copy of
-//! the body (the tokens are views into it, zeroed when the result goes) and, with an ID
-//! token, one buffer of decoded claims: a handful of allocations, not one per field.
+//! the body (zeroed when the result goes; each token is copied out of it when first asked
+//! for) and, with an ID token, one buffer of decoded claims: two allocations, not one per
+//! field.
 
 use std::fmt;
 use std::sync::OnceLock;
@@ -166,7 +167,7 @@ pub struct AuthResult {
     fields: Fields,
     /// The tokens, copied out of `buf` the first time they are asked for: a parse allocates
     /// nothing per token, and a result read only in part (or only serialised) copies none.
-    views: Views,
+    tokens: Tokens,
     id_token_header: Option<JwtHeader>,
     id_token_payload: Option<IdTokenPayload>,
     amr: OnceLock<Vec<String>>,
@@ -182,7 +183,7 @@ impl AuthResult {
         id_token_payload: Option<IdTokenPayload>,
     ) -> Self {
         Self {
-            views: Views::default(),
+            tokens: Tokens::default(),
             buf,
             body_len,
             fields,
@@ -197,7 +198,7 @@ impl AuthResult {
     }
 
     /// An optional token, copied out of the body on first use.
-    fn view<'r, T: From<&'r str>>(&'r self, cell: &'r OnceLock<Option<T>>, span: OptSpan) -> Option<&'r T> {
+    fn token<'r, T: From<&'r str>>(&'r self, cell: &'r OnceLock<Option<T>>, span: OptSpan) -> Option<&'r T> {
         cell.get_or_init(|| span.get().map(|s| T::from(self.text().get(s)))).as_ref()
     }
 
@@ -208,7 +209,7 @@ impl AuthResult {
     /// `access_token`: always present in a success.
     #[must_use]
     pub fn access_token(&self) -> &AccessToken {
-        self.views.access_token.get_or_init(|| AccessToken::from(self.text().get(self.fields.access_token)))
+        self.tokens.access_token.get_or_init(|| AccessToken::from(self.text().get(self.fields.access_token)))
     }
     /// `token_type`: `Bearer` for any case of `bearer`, any other type as given (`DPoP`).
     #[must_use]
@@ -230,7 +231,7 @@ impl AuthResult {
     /// (rule 16). Absent: keep using the previous one.
     #[must_use]
     pub fn refresh_token(&self) -> Option<&RefreshToken> {
-        self.view(&self.views.refresh_token, self.fields.refresh_token)
+        self.token(&self.tokens.refresh_token, self.fields.refresh_token)
     }
     /// Takes the refresh token out of the result, consuming it. The token owns its copy;
     /// the rest of the response is zeroed as the result goes.
@@ -241,7 +242,7 @@ impl AuthResult {
     /// `id_token`, in compact form.
     #[must_use]
     pub fn id_token(&self) -> Option<&IdToken> {
-        self.view(&self.views.id_token, self.fields.id_token)
+        self.token(&self.tokens.id_token, self.fields.id_token)
     }
     /// The decoded JOSE header of the ID token (not serialised).
     #[must_use]
@@ -262,7 +263,7 @@ impl AuthResult {
     /// `code`.
     #[must_use]
     pub fn code(&self) -> Option<&OtherSecret> {
-        self.view(&self.views.code, self.fields.code)
+        self.token(&self.tokens.code, self.fields.code)
     }
     /// `state`.
     #[must_use]
@@ -272,7 +273,7 @@ impl AuthResult {
     /// ReachFive's `step_up_token`.
     #[must_use]
     pub fn step_up_token(&self) -> Option<&OtherSecret> {
-        self.view(&self.views.step_up_token, self.fields.step_up_token)
+        self.token(&self.tokens.step_up_token, self.fields.step_up_token)
     }
     /// `amr`, always a list.
     #[must_use]
@@ -287,7 +288,7 @@ impl AuthResult {
     /// ReachFive's `provider_access_token`.
     #[must_use]
     pub fn provider_access_token(&self) -> Option<&OtherSecret> {
-        self.view(&self.views.provider_access_token, self.fields.provider_access_token)
+        self.token(&self.tokens.provider_access_token, self.fields.provider_access_token)
     }
     /// Every member the SDK does not know, under its wire name, with its JSON value.
     pub fn extra(&self) -> impl ExactSizeIterator<Item = (&str, &RawValue)> {
@@ -297,7 +298,7 @@ impl AuthResult {
 
 /// The tokens of an [`AuthResult`], each copied out of its body on first use.
 #[derive(Default)]
-struct Views {
+struct Tokens {
     access_token: OnceLock<AccessToken>,
     refresh_token: OnceLock<Option<RefreshToken>>,
     id_token: OnceLock<Option<IdToken>>,

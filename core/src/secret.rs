@@ -85,8 +85,7 @@ macro_rules! secret_string {
             }
         }
 
-        /// A clone owns its copy of the secret, even when cloned from a view into a
-        /// response body.
+        /// A clone owns its copy of the secret (zeroed when it is dropped).
         impl Clone for $name {
             fn clone(&self) -> Self {
                 Self::new(self.expose_secret())
