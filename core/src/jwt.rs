@@ -460,6 +460,14 @@ mod tests {
             let (header, _) = decode_parts(&jwt).unwrap_or_default();
             assert_eq!((header.alg(), header.typ(), header.kid()), (alg, typ, kid), "{json}");
         }
+        // Every size around the inline limit decodes (the segment and the buffer sizes meet).
+        for n in 60..140 {
+            let json = format!(r#"{{"alg":"ES256","kid":"{}"}}"#, "k".repeat(n - 24));
+            assert_eq!(json.len(), n);
+            let (header, _) = decode_parts(&format!("{}.e30.", b(&json))).unwrap_or_default();
+            assert_eq!(header.alg(), Some("ES256"), "{n} bytes");
+            assert_eq!(header.kid().map(str::len), Some(n - 24), "{n} bytes");
+        }
         let repeated = format!("{}.e30.", b(r#"{"alg":"RS256","kid":"a","alg":"none"}"#));
         assert_eq!(
             decode_parts(&repeated).err(),
