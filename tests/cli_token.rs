@@ -681,6 +681,65 @@ fn a_broken_response_that_rotated_the_token_stores_the_refresh_token_only() {
 }
 
 #[test]
+fn a_store_that_cannot_be_read_locked_or_written_is_exit_2_and_nothing_is_lost() {
+    // Exit 2 (the contract's code for an unreadable file; a token-store failure has none of
+    // its own) whenever the store still holds a usable refresh token; exit 7 only when a
+    // rotated one could not be written (a_rotated_token_that_cannot_be_stored...). These
+    // failures do not depend on permissions, so they hold when the tests run as root.
+
+    // Unreadable: the store is a folder. Nothing is sent.
+    let server = scripted(vec![]);
+    let store = stale_store();
+    fs::remove_file(&store.path).unwrap();
+    fs::create_dir(&store.path).unwrap();
+    for extra in [&[][..], &["--force"][..]] {
+        let out = server.run(&store, extra);
+        assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(out.stdout.is_empty());
+        let line = stderr_line(&out);
+        assert!(line.contains("cannot read the store") && line.contains("tokens.json"), "{line}");
+    }
+    assert_eq!(server.requests(), 0);
+
+    // Cannot be locked: the lock file is a folder. Nothing is sent.
+    let store = stale_store();
+    let before = store.bytes();
+    fs::create_dir(store.path.with_file_name("tokens.json.lock")).unwrap();
+    let out = server.run(&store, &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stdout.is_empty());
+    let line = stderr_line(&out);
+    assert!(line.contains("cannot lock the store") && line.contains("tokens.json.lock"), "{line}");
+    assert_eq!(server.requests(), 0);
+    assert_eq!(store.bytes(), before);
+
+    // Cannot be written after a refresh that did not rotate the refresh token: the stored
+    // one is still good, so exit 2, nothing on stdout, the store intact (a file-size limit
+    // of 0 makes the write fail with EFBIG, SIGXFSZ ignored).
+    let server = scripted(vec![json_response(
+        "200 OK",
+        &[],
+        &json!({"access_token": "at-unstored", "token_type": "Bearer", "expires_in": 3600}),
+    )]);
+    let store = stale_store();
+    let before = store.bytes();
+    let script = format!(
+        "trap '' XFSZ; ulimit -f 0; exec '{}' token --token-endpoint '{}' --client-id public-client --store '{}'",
+        bin(),
+        server.url,
+        path(&store.path)
+    );
+    let out = Command::new("sh").arg("-c").arg(&script).env_remove("RUST_LOG").output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stdout.is_empty(), "no access token that was not stored first");
+    let line = stderr_line(&out);
+    assert!(line.contains("cannot write the store") && line.contains("tokens.json"), "{line}");
+    assert!(!line.contains("at-unstored"), "{line}");
+    assert_eq!(server.requests(), 1);
+    assert_eq!(store.bytes(), before);
+}
+
+#[test]
 fn verbose_runs_log_on_stderr_without_a_token() {
     let server = scripted(vec![json_response(
         "200 OK",

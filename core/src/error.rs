@@ -7,7 +7,7 @@
 //! | [`Error::Protocol`] | the server broke the protocol: not JSON, wrong shape, bad ID token | 4 |
 //! | [`Error::Transport`] | the network: connect, timeout, TLS, redirect refused, body over the cap | 5 |
 //! | [`Error::IdToken`] | the ID token decoded but failed validation or continuity | 6 |
-//! | [`Error::Store`] | the token store could not be read or written (reported by a session's driver) | — (the CLI reports its store itself) |
+//! | [`Error::Store`] | the token store could not be read or written (reported by a session's driver) | 2, or 7 when it holds a rotated refresh token it could not write |
 //!
 //! No error ever displays a token or holds a whole response body. The only token an error
 //! may hold is a refresh token the server rotated in an otherwise unusable response
