@@ -11,9 +11,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use oidc_refresh_core::validate::IdTokenErrorKind;
 use oidc_refresh_core::{
-    AccessToken, Action, ClientConfig, Continuity, Error, Fault, IdToken, MemoryStore, MemoryStoreGuard,
-    RefreshToken, Session, StoreGuard, TokenSet, TokenStore, TransportError, TransportErrorKind, UnixTime,
-    http,
+    AccessToken, Action, ClientConfig, ConfigError, Continuity, Error, Fault, IdToken, MemoryStore,
+    MemoryStoreGuard, RefreshToken, Session, StoreGuard, TokenSet, TokenStore, TransportError,
+    TransportErrorKind, UnixTime, http,
 };
 use serde_json::{Value, json};
 
@@ -397,13 +397,27 @@ fn a_non_rotating_refresh_by_another_process_is_adopted_too() {
 
 #[test]
 fn an_empty_store_and_no_tokens_means_sign_in() {
-    let mut world = World::new(None);
+    let mut world = World::new(None).reply(ok(success("at-1", Some("rt-2"), Some(3600), None)));
     let mut session = Session::new(client());
-    match world.run(&mut session) {
-        Action::SignIn(e) => assert_eq!(e.fault(), Fault::Caller, "{e}"),
-        other => panic!("expected SignIn, got {other:?}"),
+    for _ in 0..2 {
+        match world.run(&mut session) {
+            Action::SignIn(e) => {
+                assert!(matches!(e, Error::Config(ConfigError::NoTokens)), "{e:?}");
+                assert!(e.is_reauth_required(), "the user must sign in");
+                assert!(!e.is_retryable());
+                assert_eq!(e.fault(), Fault::Caller);
+                assert_eq!(e.to_string(), "there is no token set (the store is empty): sign in first");
+            }
+            other => panic!("expected SignIn, got {other:?}"),
+        }
     }
-    assert!(world.sent.is_empty());
+    assert!(world.sent.is_empty(), "nothing was sent");
+
+    // Once a sign-in writes a token set to the store, the session refreshes with it.
+    world.store.inner.lock().unwrap().save(&stored("rt-1", None, None)).unwrap();
+    assert_eq!(ready(world.run(&mut session)).0, "at-1");
+    assert_eq!(world.sent, vec![rt_body("rt-1")]);
+    assert_eq!(world.stored().refresh_token.expose_secret(), "rt-2");
 }
 
 #[test]
