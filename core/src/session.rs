@@ -361,6 +361,23 @@ impl Session {
         &self.client
     }
 
+    /// Replaces the client: the next request is built for `client`, and its response
+    /// checked against it. For a driver that resolves the client lazily, e.g. one that runs
+    /// OpenID discovery only once a refresh is due, so that a fresh access token costs no
+    /// request at all: it starts the session with a provisional client and sets the
+    /// discovered one when the session first says [`Action::Send`].
+    ///
+    /// A request that the last [`Action::Send`] handed out and that was not reported back
+    /// yet is withdrawn: the driver must not have sent it (it was built for the previous
+    /// client). It counts as no attempt; the next poll hands out the same attempt again,
+    /// built for `client`, and its lifetime counts from that poll.
+    pub fn set_client(&mut self, client: ClientConfig) {
+        self.client = client;
+        if let State::Sending { attempt, sent_at, .. } = self.state {
+            self.state = State::Backoff { attempt, until: sent_at };
+        }
+    }
+
     /// The current token set, if any (`Debug` redacts it).
     #[must_use]
     pub fn tokens(&self) -> Option<&TokenSet> {
