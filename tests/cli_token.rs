@@ -504,8 +504,15 @@ fn json_response(status: &str, headers: &[&str], body: &Value) -> String {
 }
 
 fn scripted(responses: Vec<String>) -> Scripted {
+    scripted_at(|_| responses)
+}
+
+/// [`scripted`], with responses made from the server's base URL (`http://127.0.0.1:PORT`).
+fn scripted_at(responses: impl FnOnce(&str) -> Vec<String>) -> Scripted {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/token", listener.local_addr().unwrap());
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let url = format!("{base}/token");
+    let responses = responses(&base);
     let bodies = Arc::new(Mutex::new(Vec::new()));
     let times = Arc::new(Mutex::new(Vec::new()));
     let (b, t) = (Arc::clone(&bodies), Arc::clone(&times));
@@ -678,6 +685,145 @@ fn a_broken_response_that_rotated_the_token_stores_the_refresh_token_only() {
     stderr_line(&out);
     assert_eq!(server.requests(), 1, "a protocol error in a 2xx is not retried");
     assert_eq!(store.read(), expected);
+}
+
+#[test]
+fn a_store_that_cannot_be_read_locked_or_written_is_exit_2_and_nothing_is_lost() {
+    // Exit 2 (the contract's code for an unreadable file; a token-store failure has none of
+    // its own) whenever the store still holds a usable refresh token; exit 7 only when a
+    // rotated one could not be written (a_rotated_token_that_cannot_be_stored...). These
+    // failures do not depend on permissions, so they hold when the tests run as root.
+
+    // Unreadable: the store is a folder. Nothing is sent.
+    let server = scripted(vec![]);
+    let store = stale_store();
+    fs::remove_file(&store.path).unwrap();
+    fs::create_dir(&store.path).unwrap();
+    for extra in [&[][..], &["--force"][..]] {
+        let out = server.run(&store, extra);
+        assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(out.stdout.is_empty());
+        let line = stderr_line(&out);
+        assert!(line.contains("cannot read the store") && line.contains("tokens.json"), "{line}");
+    }
+    assert_eq!(server.requests(), 0);
+
+    // Cannot be locked: the lock file is a folder. Nothing is sent.
+    let store = stale_store();
+    let before = store.bytes();
+    fs::create_dir(store.path.with_file_name("tokens.json.lock")).unwrap();
+    let out = server.run(&store, &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stdout.is_empty());
+    let line = stderr_line(&out);
+    assert!(line.contains("cannot lock the store") && line.contains("tokens.json.lock"), "{line}");
+    assert_eq!(server.requests(), 0);
+    assert_eq!(store.bytes(), before);
+
+    // Cannot be written after a refresh that did not rotate the refresh token: the stored
+    // one is still good, so exit 2, nothing on stdout, the store intact (a file-size limit
+    // of 0 makes the write fail with EFBIG, SIGXFSZ ignored).
+    let server = scripted(vec![json_response(
+        "200 OK",
+        &[],
+        &json!({"access_token": "at-unstored", "token_type": "Bearer", "expires_in": 3600}),
+    )]);
+    let store = stale_store();
+    let before = store.bytes();
+    let script = format!(
+        "trap '' XFSZ; ulimit -f 0; exec '{}' token --token-endpoint '{}' --client-id public-client --store '{}'",
+        bin(),
+        server.url,
+        path(&store.path)
+    );
+    let out = Command::new("sh").arg("-c").arg(&script).env_remove("RUST_LOG").output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stdout.is_empty(), "no access token that was not stored first");
+    let line = stderr_line(&out);
+    assert!(line.contains("cannot write the store") && line.contains("tokens.json"), "{line}");
+    assert!(!line.contains("at-unstored"), "{line}");
+    assert_eq!(server.requests(), 1);
+    assert_eq!(store.bytes(), before);
+}
+
+#[test]
+fn discovery_runs_only_when_a_refresh_is_due_and_is_retried_like_the_refresh() {
+    let discovery = |base: &str| {
+        json_response("200 OK", &[], &json!({"issuer": base, "token_endpoint": format!("{base}/token")}))
+    };
+    let html_503 = http_response("503 Service Unavailable", &["content-type: text/html"], HTML_503);
+    // A proxy's 503 for the discovery document, then the document, then the refresh.
+    let server = scripted_at(|base| {
+        vec![
+            html_503.clone(),
+            discovery(base),
+            json_response("200 OK", &[], &json!({"access_token": "at-new", "token_type": "Bearer"})),
+        ]
+    });
+    let issuer = server.url.strip_suffix("/token").unwrap().to_owned();
+    let store = stale_store();
+    let out = token_command(&["--issuer", &issuer], &store, &[]).output().unwrap();
+    assert_eq!(printed_token(&out), "at-new");
+    let bodies = server.bodies.lock().unwrap().clone();
+    assert_eq!(bodies.len(), 3);
+    assert_eq!(bodies[..2], ["", ""], "two GETs of the discovery document");
+    assert!(bodies[2].contains("refresh_token=rt-stored"), "{}", bodies[2]);
+    let times = server.times.lock().unwrap().clone();
+    assert!(times[1] - times[0] >= Duration::from_millis(240), "{:?}", times[1] - times[0]);
+    assert_eq!(store.read()["access_token"], "at-new");
+
+    // Fresh now: no request, no discovery.
+    let out = token_command(&["--issuer", &issuer], &store, &[]).output().unwrap();
+    assert_eq!(printed_token(&out), "at-new");
+    assert_eq!(server.requests(), 3);
+
+    // Discovery failing on every attempt: the refresh's 3 attempts in all, the exit code of
+    // the last failure, the store untouched.
+    let server = scripted(vec![html_503; 3]);
+    let issuer = server.url.strip_suffix("/token").unwrap().to_owned();
+    let store = stale_store();
+    let before = store.bytes();
+    let out = token_command(&["--issuer", &issuer], &store, &[]).output().unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stdout.is_empty());
+    assert!(stderr_line(&out).contains("discovery"));
+    assert_eq!(server.requests(), 3);
+    assert_eq!(store.bytes(), before);
+}
+
+#[test]
+fn a_run_that_waited_for_the_lock_takes_the_token_stored_meanwhile_without_discovery() {
+    // The test holds the store's lock; a run finds the stored token stale and waits for the
+    // lock; the test stores a fresh set and unlocks: the run prints it. Nothing listens at
+    // the issuer, so a discovery (or a refresh) would fail the run.
+    let store = stale_store();
+    let file_store = FileStore::new(&store.path);
+    let mut guard = file_store.lock().unwrap();
+    let mut child = token_command(&["--issuer", "http://127.0.0.1:1"], &store, &["-v"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut logs = BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    while !seen.contains("taking the store's lock") {
+        assert!(logs.read_line(&mut seen).unwrap() > 0, "the run ended early: {seen}");
+    }
+    let mut fresh = guard.load().unwrap().unwrap();
+    fresh.refresh_token = oidc_refresh::RefreshToken::new("rt-other-run");
+    fresh.access_token = Some(oidc_refresh::AccessToken::new("at-other-run"));
+    fresh.expires_at = Some(now_secs() + 3600);
+    guard.save(&fresh).unwrap();
+    drop(guard);
+    logs.read_to_string(&mut seen).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{seen}");
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "at-other-run\n");
+    assert!(seen.contains("another run refreshed meanwhile"), "{seen}");
+    for token in ["at-other-run", "rt-other-run", "at-old", "rt-stored"] {
+        assert!(!seen.contains(token), "{token} in the logs: {seen}");
+    }
+    assert_eq!(store.read()["refresh_token"], "rt-other-run", "the run wrote nothing");
 }
 
 #[test]

@@ -2,12 +2,12 @@
 //!
 //! | variant | whose fault | CLI exit |
 //! | --- | --- | --- |
-//! | [`Error::Config`] | the caller: bad URL, plain http off loopback, bad scope or token syntax | 2 |
+//! | [`Error::Config`] | the caller: bad URL, plain http off loopback, bad scope or token syntax; no token set to refresh ([`ConfigError::NoTokens`]: sign in) | 2 |
 //! | [`Error::Server`] | nobody's: the server refused with an OAuth error (`invalid_grant`, ...) | 3 |
 //! | [`Error::Protocol`] | the server broke the protocol: not JSON, wrong shape, bad ID token | 4 |
 //! | [`Error::Transport`] | the network: connect, timeout, TLS, redirect refused, body over the cap | 5 |
 //! | [`Error::IdToken`] | the ID token decoded but failed validation or continuity | 6 |
-//! | [`Error::Store`] | the token store could not be read or written (reported by a session's driver) | — (the CLI reports its store itself) |
+//! | [`Error::Store`] | the token store could not be read or written (reported by a session's driver) | 2, or 7 when it holds a rotated refresh token it could not write |
 //!
 //! No error ever displays a token or holds a whole response body. The only token an error
 //! may hold is a refresh token the server rotated in an otherwise unusable response
@@ -96,11 +96,16 @@ impl Error {
         }
     }
 
-    /// `true` when the grant is dead and the user must sign in again: the server answered
-    /// `invalid_grant` (the refresh token is expired, revoked or already spent).
+    /// `true` when the user must sign in (again): the server answered `invalid_grant` (the
+    /// refresh token is expired, revoked or already spent), or there is no grant at all
+    /// ([`ConfigError::NoTokens`]: the store is empty).
     #[must_use]
     pub fn is_reauth_required(&self) -> bool {
-        matches!(self, Error::Server(e) if e.code() == "invalid_grant")
+        match self {
+            Error::Server(e) => e.code() == "invalid_grant",
+            Error::Config(e) => matches!(e, ConfigError::NoTokens),
+            Error::Protocol(_) | Error::IdToken(_) | Error::Transport(_) | Error::Store(_) => false,
+        }
     }
 
     /// `true` when sending the same request again later may succeed: an OAuth
@@ -415,6 +420,13 @@ pub enum ConfigError {
         /// What is wrong with it (never the token itself).
         reason: &'static str,
     },
+    /// There is no grant to refresh: a [`Session`](crate::Session) holds no token set and
+    /// the store has none either (it was never written, or was emptied). The user must sign
+    /// in and the new token set be written to the store: [`Error::is_reauth_required`] is
+    /// `true`, and the session says [`Action::SignIn`](crate::Action::SignIn). Nothing was
+    /// sent.
+    #[error("there is no token set (the store is empty): sign in first")]
+    NoTokens,
     /// An extra request parameter would override one of the grant's own parameters.
     #[error("extra parameter `{name}` is reserved by the refresh grant and cannot be overridden")]
     ReservedParameter {

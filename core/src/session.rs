@@ -32,7 +32,9 @@
 //!   The core has no randomness: the jitter comes from a seed you pass in
 //!   ([`with_jitter_seed`](Session::with_jitter_seed)).
 //! - **Sign in again**: `invalid_grant` ends the grant ([`Action::SignIn`]) until the store
-//!   holds another one.
+//!   holds another one. A session with no token set whose store holds none either says
+//!   [`Action::SignIn`] too, with [`ConfigError::NoTokens`];
+//!   [`Error::is_reauth_required`] is `true` for both.
 //!
 //! A failed *early* refresh (the access token is inside the margin but still valid) does not
 //! take the token away: the next poll says [`Action::Ready`] with the failure in
@@ -156,9 +158,11 @@ pub enum Action {
     /// The refresh failed and no valid access token is left: report the error. The session
     /// keeps its tokens; a later poll starts a new refresh.
     Failed(Error),
-    /// The grant is dead (`invalid_grant`) or there is none: the user must sign in again,
-    /// and the new token set be written to the store. Polls say so until the store holds
-    /// another grant.
+    /// The grant is dead (`invalid_grant`, an [`Error::Server`]) or there is none (the
+    /// session holds no token set and the store is empty: [`ConfigError::NoTokens`]): the
+    /// user must sign in again, and the new token set be written to the store. The error's
+    /// [`is_reauth_required`](Error::is_reauth_required) is `true`. Polls say so until the
+    /// store holds another grant.
     SignIn(Error),
 }
 
@@ -357,6 +361,23 @@ impl Session {
         &self.client
     }
 
+    /// Replaces the client: the next request is built for `client`, and its response
+    /// checked against it. For a driver that resolves the client lazily, e.g. one that runs
+    /// OpenID discovery only once a refresh is due, so that a fresh access token costs no
+    /// request at all: it starts the session with a provisional client and sets the
+    /// discovered one when the session first says [`Action::Send`].
+    ///
+    /// A request that the last [`Action::Send`] handed out and that was not reported back
+    /// yet is withdrawn: the driver must not have sent it (it was built for the previous
+    /// client). It counts as no attempt; the next poll hands out the same attempt again,
+    /// built for `client`, and its lifetime counts from that poll.
+    pub fn set_client(&mut self, client: ClientConfig) {
+        self.client = client;
+        if let State::Sending { attempt, sent_at, .. } = self.state {
+            self.state = State::Backoff { attempt, until: sent_at };
+        }
+    }
+
     /// The current token set, if any (`Debug` redacts it).
     #[must_use]
     pub fn tokens(&self) -> Option<&TokenSet> {
@@ -459,7 +480,7 @@ impl Session {
     fn send(&mut self, now: UnixTime, attempt: u32) -> Action {
         let Some(tokens) = &self.tokens else {
             self.state = State::Idle;
-            return Action::SignIn(no_tokens());
+            return Action::SignIn(ConfigError::NoTokens.into());
         };
         let previous = tokens.id_token.as_ref().map(|t| decode_id_token(t.expose_secret())).transpose();
         let mut params = RefreshParams::new(&tokens.refresh_token);
@@ -722,10 +743,4 @@ impl fmt::Debug for Session {
             .field("cool_until", &self.cool_until)
             .finish_non_exhaustive()
     }
-}
-
-/// The error of a session that holds no token set and found none in the store.
-fn no_tokens() -> Error {
-    ConfigError::InvalidRefreshToken { reason: "there is no token set (the store is empty): sign in first" }
-        .into()
 }

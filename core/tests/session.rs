@@ -11,9 +11,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use oidc_refresh_core::validate::IdTokenErrorKind;
 use oidc_refresh_core::{
-    AccessToken, Action, ClientConfig, Continuity, Error, Fault, IdToken, MemoryStore, MemoryStoreGuard,
-    RefreshToken, Session, StoreGuard, TokenSet, TokenStore, TransportError, TransportErrorKind, UnixTime,
-    http,
+    AccessToken, Action, ClientConfig, ConfigError, Continuity, Error, Fault, IdToken, MemoryStore,
+    MemoryStoreGuard, RefreshToken, Session, StoreGuard, TokenSet, TokenStore, TransportError,
+    TransportErrorKind, UnixTime, http,
 };
 use serde_json::{Value, json};
 
@@ -395,15 +395,90 @@ fn a_non_rotating_refresh_by_another_process_is_adopted_too() {
     assert!(world.sent.is_empty());
 }
 
+/// A client whose token endpoint is resolved late (`set_client`), for an issuer.
+fn client_at(endpoint: &str, issuer: &str) -> ClientConfig {
+    ClientConfig::new(endpoint, "app").unwrap().with_issuer(issuer)
+}
+
+#[test]
+fn set_client_withdraws_a_request_not_sent_and_the_next_is_built_for_the_new_client() {
+    let store = MemoryStore::with_tokens(stored("rt-1", Some("at-1"), Some(T0 - 1)));
+    // A provisional client (the issuer's URL as endpoint, another issuer): never sent to.
+    let provisional = client_at("https://id.example/", "https://provisional.example");
+    let mut session = Session::new(provisional).with_max_attempts(2).with_jitter_seed(7);
+    assert!(matches!(session.poll(t(T0)), Action::Load));
+    let mut guard = store.lock().unwrap();
+    session.handle_loaded(guard.load());
+    let Action::Send(withdrawn) = session.poll(t(T0)) else { panic!("expected Send") };
+    assert_eq!(withdrawn.uri(), "https://id.example/");
+
+    // Not sent: the driver resolves the client (discovery) and sets it.
+    session.set_client(client_at("https://id.example/token", "https://id.example"));
+    assert_eq!(session.client().token_endpoint(), "https://id.example/token");
+    // The same attempt again (the withdrawn request was none), for the new endpoint; a
+    // transient failure is then retried once more: 2 attempts in all.
+    let Action::Send(request) = session.poll(t(T0 + 5)) else { panic!("expected Send") };
+    assert_eq!(request.uri(), "https://id.example/token");
+    assert_eq!(request.body(), withdrawn.body());
+    session.handle_transport_error(t(T0 + 6), TransportError::from_kind(TransportErrorKind::Connect).into());
+    let Action::Wait(until) = session.poll(t(T0 + 6)) else { panic!("expected Wait") };
+    let Action::Send(retry) = session.poll(until) else { panic!("expected Send") };
+    assert_eq!(retry.uri(), "https://id.example/token");
+
+    // The response is checked against the new client: its issuer is the ID token's.
+    let id_token = jwt(&base_claims());
+    let body = success("at-2", Some("rt-2"), Some(3600), Some(&id_token));
+    session.handle_response(until + Duration::from_secs(1), &http::Response::new(body.into_bytes()));
+    let Action::Store(tokens) = session.poll(until + Duration::from_secs(1)) else {
+        panic!("expected Store")
+    };
+    assert_eq!(tokens.expires_at, Some(until.as_secs() + 3600), "counted from the send");
+    session.handle_stored(guard.save(&tokens));
+    assert_eq!(ready(session.poll(until + Duration::from_secs(1))).0, "at-2");
+    assert_eq!(session.last_continuity(), Some(Continuity::NotChecked));
+}
+
+#[test]
+fn set_client_between_refreshes_changes_the_next_request_only() {
+    let mut world = World::new(Some(stored("rt-1", Some("at-1"), Some(T0 - 1))))
+        .reply(ok(success("at-2", None, Some(3600), None)))
+        .reply(ok(success("at-3", None, Some(3600), None)));
+    let mut session = Session::new(client());
+    assert_eq!(ready(world.run(&mut session)).0, "at-2");
+    let secret = oidc_refresh_core::ClientSecret::new("s3cret");
+    session.set_client(client().with_auth(oidc_refresh_core::ClientAuth::ClientSecretPost(secret)));
+    world.now = t(T0 + 3600);
+    assert_eq!(ready(world.run(&mut session)).0, "at-3");
+    assert_eq!(world.sent[0], rt_body("rt-1"));
+    assert_eq!(
+        world.sent[1],
+        "grant_type=refresh_token&refresh_token=rt-1&client_id=app&client_secret=s3cret"
+    );
+}
+
 #[test]
 fn an_empty_store_and_no_tokens_means_sign_in() {
-    let mut world = World::new(None);
+    let mut world = World::new(None).reply(ok(success("at-1", Some("rt-2"), Some(3600), None)));
     let mut session = Session::new(client());
-    match world.run(&mut session) {
-        Action::SignIn(e) => assert_eq!(e.fault(), Fault::Caller, "{e}"),
-        other => panic!("expected SignIn, got {other:?}"),
+    for _ in 0..2 {
+        match world.run(&mut session) {
+            Action::SignIn(e) => {
+                assert!(matches!(e, Error::Config(ConfigError::NoTokens)), "{e:?}");
+                assert!(e.is_reauth_required(), "the user must sign in");
+                assert!(!e.is_retryable());
+                assert_eq!(e.fault(), Fault::Caller);
+                assert_eq!(e.to_string(), "there is no token set (the store is empty): sign in first");
+            }
+            other => panic!("expected SignIn, got {other:?}"),
+        }
     }
-    assert!(world.sent.is_empty());
+    assert!(world.sent.is_empty(), "nothing was sent");
+
+    // Once a sign-in writes a token set to the store, the session refreshes with it.
+    world.store.inner.lock().unwrap().save(&stored("rt-1", None, None)).unwrap();
+    assert_eq!(ready(world.run(&mut session)).0, "at-1");
+    assert_eq!(world.sent, vec![rt_body("rt-1")]);
+    assert_eq!(world.stored().refresh_token.expose_secret(), "rt-2");
 }
 
 #[test]

@@ -883,8 +883,11 @@ impl Harness {
                     );
                 }
                 Action::SignIn(e) => {
-                    let dead = self.m.signed_out && e.is_reauth_required();
-                    let none = self.m.current.is_none() && e.fault() == Fault::Caller;
+                    // The grant refused with `invalid_grant`, or none at all: both mean
+                    // "sign in", and only these two.
+                    assert!(e.is_reauth_required(), "a SignIn that does not ask to sign in: {e:?}");
+                    let dead = self.m.signed_out && matches!(e, Error::Server(_));
+                    let none = self.m.current.is_none() && matches!(e, Error::Config(ConfigError::NoTokens));
                     assert!(dead || none, "an unexpected SignIn: {e:?} with {:?}", self.m);
                 }
                 _ => {}

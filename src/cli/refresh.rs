@@ -154,6 +154,15 @@ impl Transport {
         }
     }
 
+    /// Sends one request (built by the core) and returns the response, whatever its status.
+    pub(crate) fn execute(&self, request: http::Request<Vec<u8>>) -> Result<http::Response<Vec<u8>>, Error> {
+        match self {
+            Transport::Ureq(t) => t.execute(request),
+            #[cfg(feature = "hyper")]
+            Transport::Hyper(t, rt) => rt.block_on(t.execute(request)),
+        }
+    }
+
     pub(crate) fn discover(&self, issuer: &str) -> Result<oidc_refresh::discovery::ProviderMetadata, Error> {
         match self {
             Transport::Ureq(t) => t.discover(issuer),
@@ -184,7 +193,7 @@ impl ClientArgs {
 
     /// Builds the client configuration; `--issuer` runs discovery through `transport`.
     pub(crate) fn client_config(&self, transport: &Transport) -> Result<ClientConfig, Failure> {
-        self.prepare()?.resolve(|issuer| transport.discover(issuer))
+        Ok(self.prepare()?.resolve(|issuer| transport.discover(issuer))?)
     }
 
     /// Checks everything about the client that needs no network (the secret file, the
@@ -249,23 +258,46 @@ enum PreparedEndpoint {
 }
 
 impl PreparedClient {
+    /// `true` when the client is known only after OpenID discovery (`--issuer`).
+    pub(crate) fn needs_discovery(&self) -> bool {
+        matches!(self.endpoint, PreparedEndpoint::Discover(_))
+    }
+
     /// The client configuration, running `discover` for `--issuer`.
     pub(crate) fn resolve(
-        self,
+        &self,
         discover: impl FnOnce(&str) -> Result<oidc_refresh::discovery::ProviderMetadata, Error>,
-    ) -> Result<ClientConfig, Failure> {
-        let client = match self.endpoint {
-            PreparedEndpoint::Ready(client) => client,
+    ) -> Result<ClientConfig, Error> {
+        let client = match &self.endpoint {
+            PreparedEndpoint::Ready(client) => client.clone(),
+            PreparedEndpoint::Discover(issuer) => discover(issuer)?.client(self.client_id.clone())?,
+        };
+        Ok(self.configure(client))
+    }
+
+    /// The client without any network: the configured one, or for `--issuer` a stand-in
+    /// until discovery, with the issuer's URL as its token endpoint (checked by
+    /// [`ClientArgs::prepare`]) and the issuer every ID token must name. Nothing must ever
+    /// be sent to that endpoint: replace the stand-in with [`resolve`](Self::resolve)'s
+    /// client before any request (see [`needs_discovery`](Self::needs_discovery)).
+    pub(crate) fn provisional(&self) -> Result<ClientConfig, Error> {
+        let client = match &self.endpoint {
+            PreparedEndpoint::Ready(client) => client.clone(),
             PreparedEndpoint::Discover(issuer) => {
-                discover(&issuer)?.client(self.client_id).map_err(Error::from)?
+                ClientConfig::new(issuer, self.client_id.clone())?.with_issuer(issuer.clone())
             }
         };
-        let client = client.with_auth(self.auth).with_leeway(self.leeway);
-        Ok(match self.body {
+        Ok(self.configure(client))
+    }
+
+    /// The authentication, leeway and body format of the command line.
+    fn configure(&self, client: ClientConfig) -> ClientConfig {
+        let client = client.with_auth(self.auth.clone()).with_leeway(self.leeway);
+        match self.body {
             Some(BodyArg::Form) => client.with_body_format(BodyFormat::Form),
             Some(BodyArg::Json) => client.with_body_format(BodyFormat::Json),
             None => client,
-        })
+        }
     }
 }
 

@@ -116,7 +116,8 @@ impl<S: TokenStore> TokenManager<S> {
     /// # Errors
     ///
     /// The refresh's error once its attempts are spent: [`Error::is_reauth_required`] when
-    /// the user must sign in again (or the store holds no token set, [`Error::Config`]),
+    /// the user must sign in again (`invalid_grant`, or the store holds no token set:
+    /// [`ConfigError::NoTokens`](oidc_refresh_core::ConfigError::NoTokens)),
     /// [`Error::Store`] when the store failed (a rotated refresh token is then kept in
     /// memory and written again first), and the errors of
     /// [`Transport::refresh_tokens`].
