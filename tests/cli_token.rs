@@ -668,6 +668,34 @@ fn final_oauth_errors_are_not_retried_and_retry_after_is_honoured() {
 }
 
 #[test]
+fn a_broken_response_whose_rotated_token_cannot_be_stored_prints_it_and_says_both() {
+    // No access token (exit 4 on its own), a rotated refresh token, and a store that cannot
+    // be written: the token alone on stdout, exit 7, and the line says what came first.
+    let server = scripted(vec![json_response(
+        "200 OK",
+        &[],
+        &json!({"token_type": "Bearer", "refresh_token": "rt-rotated-7", "expires_in": 60}),
+    )]);
+    let store = stale_store();
+    let before = store.bytes();
+    let script = format!(
+        "trap '' XFSZ; ulimit -f 0; exec '{}' token --token-endpoint '{}' --client-id public-client --store '{}'",
+        bin(),
+        server.url,
+        path(&store.path)
+    );
+    let out = Command::new("sh").arg("-c").arg(&script).env_remove("RUST_LOG").output().unwrap();
+    assert_eq!(out.status.code(), Some(7), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8(out.stdout.clone()).unwrap(), "rt-rotated-7\n");
+    let line = stderr_line(&out);
+    assert!(line.contains("cannot be written") && line.contains("(after: "), "{line}");
+    assert!(line.contains("access_token"), "the first failure is named: {line}");
+    assert!(!line.contains("rt-rotated-7"), "the token is not on stderr");
+    assert_eq!(store.bytes(), before, "the old store is intact");
+    assert_eq!(server.requests(), 1);
+}
+
+#[test]
 fn a_broken_response_that_rotated_the_token_stores_the_refresh_token_only() {
     // A 200 with a new refresh token but no access token: exit 4, the rotated refresh token
     // is stored (the sent one is spent), the old access token and the rest are kept.

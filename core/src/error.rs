@@ -208,10 +208,13 @@ impl Error {
             Error::Transport(e) => {
                 TransportError { kind: e.kind, source: e.source.as_deref().map(text) }.into()
             }
-            Error::Store(e) => {
-                StoreError { write: e.write, source: text(e.source.as_ref()), unsaved_refresh_token: None }
-                    .into()
+            Error::Store(e) => StoreError {
+                write: e.write,
+                source: text(e.source.as_ref()),
+                unsaved_refresh_token: None,
+                after: e.after.as_ref().map(Error::duplicate),
             }
+            .into(),
         }
     }
 }
@@ -232,13 +235,15 @@ pub struct StoreError {
     write: bool,
     source: Box<dyn std::error::Error + Send + Sync + 'static>,
     unsaved_refresh_token: Option<RefreshToken>,
+    /// The failure this write came after (see [`StoreError::after`]).
+    after: Option<Error>,
 }
 
 impl StoreError {
     /// Reading (or locking) the store failed.
     #[must_use]
     pub fn read(source: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>) -> Self {
-        Self { write: false, source: source.into(), unsaved_refresh_token: None }
+        Self { write: false, source: source.into(), unsaved_refresh_token: None, after: None }
     }
 
     /// Writing a token set failed; `unsaved_refresh_token` is the rotated refresh token that
@@ -248,13 +253,29 @@ impl StoreError {
         source: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
         unsaved_refresh_token: Option<RefreshToken>,
     ) -> Self {
-        Self { write: true, source: source.into(), unsaved_refresh_token }
+        Self { write: true, source: source.into(), unsaved_refresh_token, after: None }
+    }
+
+    /// The same failure, noting the one it came after.
+    #[must_use]
+    pub(crate) fn after_failure(mut self, after: Option<Error>) -> Self {
+        self.after = after;
+        self
     }
 
     /// `true` for a failed write, `false` for a failed read or lock.
     #[must_use]
     pub fn is_write(&self) -> bool {
         self.write
+    }
+
+    /// The failure this write came after, if any: a response that broke the protocol (or
+    /// whose ID token failed) but rotated the refresh token, which was then to be stored
+    /// before that failure was reported (rule 18). Its rotated token is not in it: it is
+    /// [`Error::rotated_refresh_token`] of the store error.
+    #[must_use]
+    pub fn after(&self) -> Option<&Error> {
+        self.after.as_ref()
     }
 }
 
@@ -264,6 +285,9 @@ impl fmt::Display for StoreError {
         write!(f, "the token store could not be {what}: {}", Sanitized(&self.source.to_string(), 300))?;
         if self.unsaved_refresh_token.is_some() {
             f.write_str("; the rotated refresh token is kept in memory")?;
+        }
+        if let Some(after) = &self.after {
+            write!(f, " (after: {after})")?;
         }
         Ok(())
     }

@@ -655,7 +655,10 @@ impl Session {
                 self.dirty = true;
                 self.rotated_unsaved = rotated;
                 let unsaved = rotated.then(|| new.refresh_token.clone());
-                self.failure = Some(StoreError::write(e, unsaved).into());
+                // A failure waiting for this write (rule 18) is not lost: the store error
+                // says what it came after.
+                let after = self.failure.take();
+                self.failure = Some(StoreError::write(e, unsaved).after_failure(after).into());
             }
         }
         self.tokens = Some(*new);

@@ -512,6 +512,32 @@ fn a_store_failure_is_reported_and_the_rotated_token_is_never_lost() {
 }
 
 #[test]
+fn a_broken_response_whose_rotated_token_cannot_be_written_reports_both() {
+    // Rule 18: the response breaks the protocol (no token_type) but rotates the refresh
+    // token; writing it fails. The store error carries the token and says what it came after.
+    let body = json!({"access_token": "at-2", "refresh_token": "rt-2"}).to_string();
+    let mut world = World::new(Some(stored("rt-1", Some("at-1"), Some(T0 - 1)))).reply(ok(body));
+    world.store.fail_saves.store(1, Ordering::SeqCst);
+    let mut session = Session::new(client());
+
+    let mut e = failed(world.run(&mut session));
+    assert_eq!(e.fault(), Fault::Store);
+    let Error::Store(store) = &e else { panic!("a store error") };
+    let after = store.after().expect("the failure it came after");
+    assert_eq!(after.fault(), Fault::ServerProtocol, "{after}");
+    assert!(after.rotated_refresh_token().is_none(), "the token lives in one place");
+    let shown = e.to_string();
+    assert!(
+        shown.contains("disk full") && shown.contains("(after: ") && shown.contains("token_type"),
+        "{shown}"
+    );
+    assert!(!shown.contains("rt-2") && !format!("{e:?}").contains("rt-2"), "never displayed");
+    assert!(e.duplicate().to_string().contains("(after: "), "a waiter's copy says it too");
+    assert_eq!(e.take_rotated_refresh_token().unwrap().expose_secret(), "rt-2");
+    assert_eq!(session.tokens().unwrap().refresh_token.expose_secret(), "rt-2", "kept in memory");
+}
+
+#[test]
 fn a_rewritten_set_never_hands_out_an_expired_access_token() {
     // Regression (fuzz target `session`): after a failed write, the set written again later
     // was handed out as if just refreshed, its access token long expired.

@@ -117,8 +117,9 @@ impl From<Error> for Failure {
             Some((path, io)) => format!("the store {} cannot be written: {io}", path.display()),
             None => format!("the store cannot be written: {message}"),
         };
+        let after = store.after().map(|a| Self { exit: exit_for(a.fault()), message: a.to_string() });
         match e.take_rotated_refresh_token() {
-            Some(rotated) => refresh::rotated_not_stored(&rotated, &why, None),
+            Some(rotated) => refresh::rotated_not_stored(&rotated, &why, after.as_ref()),
             None => Self { exit, message },
         }
     }
