@@ -103,6 +103,17 @@ fn token_command(endpoint: &[&str], store: &Store, extra: &[&str]) -> Command {
     cmd
 }
 
+/// `token` against `endpoint` with a file-size limit of 0, so that writing the store fails
+/// with EFBIG (SIGXFSZ ignored; stdout is a pipe and is not limited). Fails for root too.
+fn run_token_unwritable(endpoint: &str, store: &Store) -> Output {
+    let script = format!(
+        "trap '' XFSZ; ulimit -f 0; exec '{}' token --token-endpoint '{endpoint}' --client-id public-client --store '{}'",
+        bin(),
+        path(&store.path)
+    );
+    Command::new("sh").arg("-c").arg(&script).env_remove("RUST_LOG").output().unwrap()
+}
+
 fn run_token(p: &Provider, store: &Store, extra: &[&str]) -> Output {
     let endpoint = p.token_endpoint();
     token_command(&["--token-endpoint", &endpoint], store, extra).output().unwrap()
@@ -355,15 +366,7 @@ fn a_rotated_token_that_cannot_be_stored_is_printed_and_exits_7() {
     let login = p.login("public-client", None);
     let store = Store::from_login(&login);
     let before = store.bytes();
-    // A file-size limit of 0 makes the store's write fail with EFBIG (SIGXFSZ ignored);
-    // stdout is a pipe and is not limited.
-    let script = format!(
-        "trap '' XFSZ; ulimit -f 0; exec '{}' token --token-endpoint '{}' --client-id public-client --store '{}'",
-        bin(),
-        p.token_endpoint(),
-        path(&store.path)
-    );
-    let out = Command::new("sh").arg("-c").arg(&script).env_remove("RUST_LOG").output().unwrap();
+    let out = run_token_unwritable(&p.token_endpoint(), &store);
     assert_eq!(out.status.code(), Some(7), "{}", String::from_utf8_lossy(&out.stderr));
     let printed = String::from_utf8(out.stdout.clone()).unwrap();
     assert_eq!(printed.lines().count(), 1, "the new refresh token alone: {printed:?}");
@@ -678,13 +681,7 @@ fn a_broken_response_whose_rotated_token_cannot_be_stored_prints_it_and_says_bot
     )]);
     let store = stale_store();
     let before = store.bytes();
-    let script = format!(
-        "trap '' XFSZ; ulimit -f 0; exec '{}' token --token-endpoint '{}' --client-id public-client --store '{}'",
-        bin(),
-        server.url,
-        path(&store.path)
-    );
-    let out = Command::new("sh").arg("-c").arg(&script).env_remove("RUST_LOG").output().unwrap();
+    let out = run_token_unwritable(&server.url, &store);
     assert_eq!(out.status.code(), Some(7), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(String::from_utf8(out.stdout.clone()).unwrap(), "rt-rotated-7\n");
     let line = stderr_line(&out);
@@ -758,13 +755,7 @@ fn a_store_that_cannot_be_read_locked_or_written_is_exit_2_and_nothing_is_lost()
     )]);
     let store = stale_store();
     let before = store.bytes();
-    let script = format!(
-        "trap '' XFSZ; ulimit -f 0; exec '{}' token --token-endpoint '{}' --client-id public-client --store '{}'",
-        bin(),
-        server.url,
-        path(&store.path)
-    );
-    let out = Command::new("sh").arg("-c").arg(&script).env_remove("RUST_LOG").output().unwrap();
+    let out = run_token_unwritable(&server.url, &store);
     assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(out.stdout.is_empty(), "no access token that was not stored first");
     let line = stderr_line(&out);
