@@ -89,13 +89,10 @@ fn small_integer(text: &str) -> Option<u64> {
 /// Eight ASCII digits (the first in the lowest byte) as a number; `None` if one is not a
 /// digit. SWAR: pairs, then fours, then the eight, with three multiplications.
 fn eight_digits(w: u64) -> Option<u64> {
-    const LO: u64 = 0x0101_0101_0101_0101;
-    // A digit XOR 0x30 is 0..=9, and adding 6 keeps it under 0x10; anything else sets a
-    // high-nibble bit in one or the other (no false hit before the first non-digit).
-    let t = w ^ (LO * 0x30);
-    if (t | t.wrapping_add(LO * 0x06)) & (LO * 0xF0) != 0 {
+    if json::non_digits(w) != 0 {
         return None;
     }
+    let t = w - 0x3030_3030_3030_3030;
     let v = t.wrapping_mul(10).wrapping_add(t >> 8);
     let v = (v & 0x0000_00FF_0000_00FF)
         .wrapping_mul(100 + (1_000_000 << 32))
@@ -517,17 +514,11 @@ impl IdTokenPayload {
             json::read_object_str(body, &mut side, &mut claims)
                 .map_err(|e| JwtError::from_object(segment, e))?;
             let Claims { repeats, error, .. } = claims;
-            if repeats.possible {
-                // Which name repeats, exactly as the reference says: the slow way.
-                let mut names_side = String::new();
-                let mut members = json::Members::<40>::default();
-                json::read_object_str(body, &mut names_side, &mut members)
-                    .map_err(|e| JwtError::from_object(segment, e))?;
-                if let Some(name) =
-                    json::classify(members.as_mut_slice(), Text::new(body, &names_side), claim_id)
-                {
-                    return Err(JwtError::from_object(segment, ObjectError::Duplicate(name.to_owned())));
-                }
+            if repeats.possible
+                && let Some(name) =
+                    json::repeated_name(body, claim_id).map_err(|e| JwtError::from_object(segment, e))?
+            {
+                return Err(JwtError::from_object(segment, ObjectError::Duplicate(name)));
             }
             if let Some(e) = error {
                 return Err(e);

@@ -818,17 +818,22 @@ fn scan_number(b: &[u8], i: usize) -> Result<(usize, bool), Bail> {
     Ok((j, risky || j - digits_from > 300))
 }
 
+/// For eight bytes, a high-nibble bit in every byte that is not an ASCII digit (exact up to
+/// and including the first such byte): a digit is 0x30..=0x39, so XOR 0x30 leaves 0..=9 and
+/// adding 6 keeps it under 0x10; anything else sets a high-nibble bit in one or the other,
+/// and a digit never carries into the next byte. Zero means eight digits.
+#[inline(always)]
+pub(crate) fn non_digits(w: u64) -> u64 {
+    let t = w ^ (LO * 0x30);
+    (t | t.wrapping_add(LO * 0x06)) & (LO * 0xF0)
+}
+
 /// The index after the run of ASCII digits starting at `j`: eight bytes per step (a
 /// NumericDate has ten digits).
 #[inline(always)]
 fn skip_digits(b: &[u8], mut j: usize) -> usize {
     while let Some(chunk) = b.get(j..j + 8) {
-        let w = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
-        // A digit is 0x30..=0x39: XOR 0x30 leaves 0..=9, and adding 6 keeps it under 0x10;
-        // anything else sets a bit of the high nibble in one or the other (exact up to the
-        // first non-digit: a digit never carries into the next byte).
-        let t = w ^ (LO * 0x30);
-        let other = (t | t.wrapping_add(LO * 0x06)) & (LO * 0xF0);
+        let other = non_digits(u64::from_le_bytes(chunk.try_into().unwrap_or_default()));
         if other != 0 {
             return j + (other.trailing_zeros() / 8) as usize;
         }
@@ -934,12 +939,7 @@ const HI: u64 = 0x8080_8080_8080_8080;
 /// (exact up to and including the first such byte, which is all that is used).
 #[inline(always)]
 fn special_mask(w: u64) -> u64 {
-    let q = w ^ (LO * u64::from(b'"'));
-    let s = w ^ (LO * u64::from(b'\\'));
-    let quote = q.wrapping_sub(LO) & !q;
-    let backslash = s.wrapping_sub(LO) & !s;
-    let control = w.wrapping_sub(LO * 0x20) & !w;
-    (quote | backslash | control) & HI
+    special_and_quote(w).0
 }
 
 /// [`special_mask`], and the high bit of every `"` (exact up to the first special byte).
@@ -1070,12 +1070,9 @@ fn skip_array(b: &[u8], open: usize, depth: usize, flags: &mut u8) -> Result<usi
     loop {
         // Strings (lists of groups, roles, audiences) are the common element: inline.
         i = if b.get(i) == Some(&b'"') {
-            let (close, esc) = scan_string(b, i + 1)?;
-            if esc & ESC_U != 0 && !unicode_escapes_valid(b.get(i + 1..close).ok_or(Bail)?) {
-                *flags |= CHECK;
-                all_strings = false;
-            }
-            close + 1
+            let (end, readable) = skip_string(b, i, flags)?;
+            all_strings &= readable;
+            end
         } else {
             all_strings = false;
             skip_nested(b, i, depth, flags)?
@@ -1099,18 +1096,24 @@ fn skip_array(b: &[u8], open: usize, depth: usize, flags: &mut u8) -> Result<usi
     Ok(i + 1)
 }
 
+/// A string inside a container, its quote at `i`: the index after it, and whether serde_json
+/// reads it as a string (it reads nested strings as strings, so a lone surrogate is an
+/// error there: flagged [`CHECK`]).
+#[inline(always)]
+fn skip_string(b: &[u8], i: usize, flags: &mut u8) -> Result<(usize, bool), Bail> {
+    let (close, esc) = scan_string(b, i + 1)?;
+    let readable = esc & ESC_U == 0 || unicode_escapes_valid(b.get(i + 1..close).ok_or(Bail)?);
+    if !readable {
+        *flags |= CHECK;
+    }
+    Ok((close + 1, readable))
+}
+
 /// A value inside a container at `depth`.
 #[inline]
 fn skip_nested(b: &[u8], i: usize, depth: usize, flags: &mut u8) -> Result<usize, Bail> {
     match b.get(i) {
-        Some(b'"') => {
-            let (close, esc) = scan_string(b, i + 1)?;
-            // serde_json reads nested strings as strings: a lone surrogate is an error there.
-            if esc & ESC_U != 0 && !unicode_escapes_valid(b.get(i + 1..close).ok_or(Bail)?) {
-                *flags |= CHECK;
-            }
-            Ok(close + 1)
-        }
+        Some(b'"') => skip_string(b, i, flags).map(|(end, _)| end),
         Some(b'{') => skip_object(b, i, depth + 1, flags),
         Some(b'[') => skip_array(b, i, depth + 1, flags),
         Some(b't') => literal(b, i, b"true"),
@@ -1327,13 +1330,16 @@ pub(crate) const fn word(b: &[u8], at: usize) -> u64 {
     v
 }
 
+/// A name's length and first two words: see [`name_key`].
+pub(crate) type NameKey = (usize, u64, u64);
+
 /// The key of a name for classification: its length and its first two words (exact for
 /// names of up to sixteen bytes; longer names are compared in full by the caller).
 ///
 /// A name in the body is followed by its closing quote and more: sixteen bytes are read
 /// from where it starts and masked to its length, without a branch per byte.
 #[inline(always)]
-pub(crate) fn name_key(text: Text<'_>, span: Span) -> (usize, u64, u64) {
+pub(crate) fn name_key(text: Text<'_>, span: Span) -> NameKey {
     let len = span.end() - span.start();
     if let Some(window) = text.body.as_bytes().get(span.start()..span.start() + 16)
         && span.end() <= text.body.len()
@@ -1366,7 +1372,7 @@ pub(crate) fn name_key(text: Text<'_>, span: Span) -> (usize, u64, u64) {
 pub(crate) fn classify<'t>(
     members: &mut [Member],
     text: Text<'t>,
-    id_of: impl Fn((usize, u64, u64), &[u8]) -> u8,
+    id_of: impl Fn(NameKey, &[u8]) -> u8,
 ) -> Option<&'t str> {
     let mut repeats = Repeats::default();
     for m in members.iter_mut() {
@@ -1377,6 +1383,23 @@ pub(crate) fn classify<'t>(
         return None;
     }
     find_duplicate(members.iter().map(|m| text.get(m.name)))
+}
+
+/// The name repeated in the object `body`, with exactly the answer of [`classify`], for a
+/// reader whose [`Repeats`] found a possible repeat: the members are read again into a list
+/// (rare: an error path).
+///
+/// # Errors
+///
+/// What [`read_object_str`] says of `body` (the reader already read it without error).
+pub(crate) fn repeated_name(
+    body: &str,
+    id_of: impl Fn(NameKey, &[u8]) -> u8,
+) -> Result<Option<String>, ObjectError> {
+    let mut side = String::new();
+    let mut members = Members::<40>::default();
+    read_object_str(body, &mut side, &mut members)?;
+    Ok(classify(members.as_mut_slice(), Text::new(body, &side), id_of).map(str::to_owned))
 }
 
 /// The repeated-name check of [`classify`], one member at a time, for readers that type

@@ -308,17 +308,11 @@ fn parse_header(mut text: SmallText) -> Result<JwtHeader, JwtError> {
         let mut members = HeaderMembers::default();
         json::read_object_str(body, &mut side, &mut members)
             .map_err(|e| JwtError::from_object(segment, e))?;
-        if members.repeats.possible {
-            // Which name repeats, exactly as the reference says: the slow way.
-            let mut names_side = String::new();
-            let mut list = json::Members::<8>::default();
-            json::read_object_str(body, &mut names_side, &mut list)
-                .map_err(|e| JwtError::from_object(segment, e))?;
-            if let Some(name) =
-                json::classify(list.as_mut_slice(), Text::new(body, &names_side), |_, n| header_id(n))
-            {
-                return Err(JwtError::from_object(segment, ObjectError::Duplicate(name.to_owned())));
-            }
+        if members.repeats.possible
+            && let Some(name) = json::repeated_name(body, |_, n| header_id(n))
+                .map_err(|e| JwtError::from_object(segment, e))?
+        {
+            return Err(JwtError::from_object(segment, ObjectError::Duplicate(name)));
         }
         members
     };
