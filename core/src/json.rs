@@ -695,7 +695,7 @@ pub(crate) fn scan_members<S: MemberSink>(
             return Err(Bail);
         }
         let (close, esc) = scan_string(b, i + 1)?;
-        let name = if esc == 0 {
+        let name = if esc == Esc::None {
             Span::new(i + 1, close)
         } else {
             let start = text.len() + side.len();
@@ -740,10 +740,10 @@ fn scan_value(b: &[u8], i: usize) -> Result<(usize, Kind, u8), Bail> {
     match b.get(i) {
         Some(b'"') => {
             let (close, esc) = scan_string(b, i + 1)?;
-            let mut flags = if esc == 0 { 0 } else { ESCAPED };
+            let mut flags = if esc == Esc::None { 0 } else { ESCAPED };
             // The reference walks any kept value whose text holds a bracket, a string
             // included, and then refuses a lone surrogate in it: so must this reader.
-            if esc & ESC_U != 0 {
+            if esc == Esc::Unicode {
                 let content = b.get(i + 1..close).ok_or(Bail)?;
                 if content.iter().any(|&c| c == b'{' || c == b'[') && !unicode_escapes_valid(content) {
                     flags |= CHECK;
@@ -845,9 +845,18 @@ fn skip_digits(b: &[u8], mut j: usize) -> usize {
     j
 }
 
-/// Escape flags of a string: any escape, and any `\u` escape.
-const ESC_ANY: u8 = 1;
-const ESC_U: u8 = 2;
+/// What escapes a string holds. An enum rather than flag bits so that a scan's result,
+/// `Result<(usize, Esc), Bail>`, has a niche and fits in two registers: a 24-byte result
+/// goes through memory, and reading it back stalls the scan of every member.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Esc {
+    /// No escape: the content is the string.
+    None,
+    /// Escapes, none of them `\u`.
+    Plain,
+    /// At least one `\u` escape (which may be a lone surrogate).
+    Unicode,
+}
 
 /// A string whose content starts at `i` (just after the opening quote): the index of its
 /// closing quote and its escape flags. Refuses control characters, invalid escapes and a
@@ -856,7 +865,7 @@ const ESC_U: u8 = 2;
 /// The common case — no escape, closing quote within sixteen bytes — is inline; the rest is
 /// [`scan_string_on`].
 #[inline(always)]
-fn scan_string(b: &[u8], i: usize) -> Result<(usize, u8), Bail> {
+fn scan_string(b: &[u8], i: usize) -> Result<(usize, Esc), Bail> {
     if let Some(chunk) = b.get(i..i + 16) {
         let (lo, hi) = chunk.split_at(8);
         let (m0, q0) = special_and_quote(u64::from_le_bytes(lo.try_into().map_err(|_| Bail)?));
@@ -872,7 +881,7 @@ fn scan_string(b: &[u8], i: usize) -> Result<(usize, u8), Bail> {
             return scan_string_on(b, i + 16);
         };
         if let Some(k) = k {
-            return Ok((i + k as usize, 0));
+            return Ok((i + k as usize, Esc::None));
         }
     }
     scan_string_on(b, i)
@@ -882,7 +891,7 @@ fn scan_string(b: &[u8], i: usize) -> Result<(usize, u8), Bail> {
 /// names), sixteen bytes per step; a longer string (a token) goes on with `memchr2` (SIMD),
 /// and escapes in [`scan_string_slow`].
 #[inline(never)]
-fn scan_string_on(b: &[u8], mut i: usize) -> Result<(usize, u8), Bail> {
+fn scan_string_on(b: &[u8], mut i: usize) -> Result<(usize, Esc), Bail> {
     for _ in 0..2 {
         let Some(chunk) = b.get(i..i + 16) else { break };
         let (lo, hi) = chunk.split_at(8);
@@ -895,13 +904,13 @@ fn scan_string_on(b: &[u8], mut i: usize) -> Result<(usize, u8), Bail> {
                 (8 + m1.trailing_zeros() / 8, m1 & m1.wrapping_neg() & q1 != 0)
             };
             let j = i + k as usize;
-            return if first_is_quote { Ok((j, 0)) } else { scan_string_slow(b, j) };
+            return if first_is_quote { Ok((j, Esc::None)) } else { scan_string_slow(b, j) };
         }
         i += 16;
     }
     // A long string (a token): SIMD from here.
     match find_special_long(b, i) {
-        Some(j) if b.get(j) == Some(&b'"') => Ok((j, 0)),
+        Some(j) if b.get(j) == Some(&b'"') => Ok((j, Esc::None)),
         Some(j) => scan_string_slow(b, j),
         None => scan_string_slow(b, i),
     }
@@ -909,19 +918,21 @@ fn scan_string_on(b: &[u8], mut i: usize) -> Result<(usize, u8), Bail> {
 
 /// [`scan_string`] for long strings, escapes and the end of the input.
 #[inline(never)]
-fn scan_string_slow(b: &[u8], mut i: usize) -> Result<(usize, u8), Bail> {
-    let mut esc = 0;
+fn scan_string_slow(b: &[u8], mut i: usize) -> Result<(usize, Esc), Bail> {
+    let mut esc = Esc::None;
     loop {
         let j = find_special(b, i).ok_or(Bail)?;
         match b.get(j) {
             Some(b'"') => return Ok((j, esc)),
             Some(b'\\') => {
-                esc |= ESC_ANY;
+                if esc == Esc::None {
+                    esc = Esc::Plain;
+                }
                 match b.get(j + 1) {
                     Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => i = j + 2,
                     Some(b'u') => {
                         hex4(b, j + 2).ok_or(Bail)?;
-                        esc |= ESC_U;
+                        esc = Esc::Unicode;
                         i = j + 6;
                     }
                     _ => return Err(Bail),
@@ -1033,7 +1044,7 @@ fn skip_object(b: &[u8], open: usize, depth: usize, flags: &mut u8) -> Result<us
         let (close, esc) = scan_string(b, i + 1)?;
         if *flags & CHECK == 0 {
             let name = b.get(i + 1..close).ok_or(Bail)?;
-            if esc != 0 || n == TRACKED || names[..n].iter().any(|s| b.get(s.range()) == Some(name)) {
+            if esc != Esc::None || n == TRACKED || names[..n].iter().any(|s| b.get(s.range()) == Some(name)) {
                 *flags |= CHECK;
             } else {
                 names[n] = Span::new(i + 1, close);
@@ -1102,7 +1113,7 @@ fn skip_array(b: &[u8], open: usize, depth: usize, flags: &mut u8) -> Result<usi
 #[inline(always)]
 fn skip_string(b: &[u8], i: usize, flags: &mut u8) -> Result<(usize, bool), Bail> {
     let (close, esc) = scan_string(b, i + 1)?;
-    let readable = esc & ESC_U == 0 || unicode_escapes_valid(b.get(i + 1..close).ok_or(Bail)?);
+    let readable = esc != Esc::Unicode || unicode_escapes_valid(b.get(i + 1..close).ok_or(Bail)?);
     if !readable {
         *flags |= CHECK;
     }
@@ -1302,7 +1313,7 @@ fn for_each_list_str(text: &str, mut f: impl FnMut(&str) -> bool) -> bool {
         }
         let Ok((close, esc)) = scan_string(b, i + 1) else { return false };
         let Some(content) = text.get(i + 1..close) else { return false };
-        if esc & ESC_U != 0 && !unicode_escapes_valid(content.as_bytes()) {
+        if esc == Esc::Unicode && !unicode_escapes_valid(content.as_bytes()) {
             return false;
         }
         if !f(content) {
