@@ -693,7 +693,26 @@ fn object_error_kind(e: ObjectError) -> ProtocolErrorKind {
 /// [`Error::Server`] for an OAuth error response, [`Error::Protocol`] for everything that
 /// breaks the protocol (see [`ProtocolErrorKind`]).
 pub fn parse_refresh_response<B: AsRef<[u8]>>(response: &Response<B>) -> Result<AuthResult, Error> {
-    parse_refresh_response_borrowed(response).map(AuthResultRef::into_owned)
+    // Typed straight into the result's slots (a result is large: moving one costs more than
+    // filling it where it stays); the body and the side text are copied in at the end.
+    let mut out = AuthResult::from_parts(SecretBuf::new(String::new()), 0, Fields::default(), None, None);
+    let mut side = String::new();
+    let parsed =
+        parse_into(response, &mut side, &mut out.fields, &mut out.id_token_header, &mut out.id_token_payload);
+    let body = match parsed {
+        Ok(body) => body,
+        Err(e) => {
+            wipe(&mut side);
+            return Err(e);
+        }
+    };
+    let mut text = String::with_capacity(body.len() + side.len());
+    text.push_str(body);
+    text.push_str(&side);
+    wipe(&mut side);
+    out.buf = SecretBuf::new(text);
+    out.body_len = body.len();
+    Ok(out)
 }
 
 /// [`parse_refresh_response`] without copying the body: the result borrows it.
@@ -719,16 +738,30 @@ pub fn parse_refresh_response<B: AsRef<[u8]>>(response: &Response<B>) -> Result<
 pub fn parse_refresh_response_borrowed<B: AsRef<[u8]>>(
     response: &Response<B>,
 ) -> Result<AuthResultRef<'_>, Error> {
+    // The result is built in place; until it is returned, its side buffer is the parse's
+    // (dropping it on an error wipes the unescaped strings).
+    let mut out = AuthResultRef::empty();
+    let AuthResultRef { side, fields, id_token_header, id_token_payload, .. } = &mut out;
+    out.body = parse_into(response, side, fields, id_token_header, id_token_payload)?;
+    Ok(out)
+}
+
+/// The parse itself, into the slots of a result (owned or borrowed): returns the body's text,
+/// which the spans in `fields` point into (past its end, into `side`).
+fn parse_into<'b, B: AsRef<[u8]>>(
+    response: &'b Response<B>,
+    side: &mut String,
+    fields: &mut Fields,
+    id_token_header: &mut Option<JwtHeader>,
+    id_token_payload: &mut Option<IdTokenPayload>,
+) -> Result<&'b str, Error> {
     let status = response.status();
     let headers = response.headers();
     let bytes = response.body().as_ref();
     let fail = |kind: ProtocolErrorKind| protocol_error(kind, status, headers, None);
 
-    // The result is built in place; until it is returned, its side buffer is the parse's
-    // (dropping it on an error wipes the unescaped strings).
-    let mut out = AuthResultRef::empty();
     let mut members = json::Members::<8>::default();
-    let body = match json::read_object(bytes, &mut out.side, &mut members) {
+    let body = match json::read_object(bytes, side, &mut members) {
         Ok(body) => body,
         Err(ObjectError::NotJson(detail)) => {
             let mut e = ProtocolError::new(ProtocolErrorKind::NotJson { detail });
@@ -740,8 +773,6 @@ pub fn parse_refresh_response_borrowed<B: AsRef<[u8]>>(
         }
         Err(other) => return Err(fail(object_error_kind(other))),
     };
-    out.body = body;
-    let side = &mut out.side;
     // The first repeated name, reported in its turn (after `error` and the status).
     let duplicate =
         json::classify(members.as_mut_slice(), Text::new(body, side), member_id).map(str::to_owned);
@@ -797,10 +828,9 @@ pub fn parse_refresh_response_borrowed<B: AsRef<[u8]>>(
         let kind = ProtocolErrorKind::DuplicateMember { name: sanitize(name, 64) };
         return Err(with_rotated(kind, side));
     }
-    let AuthResultRef { side, fields, id_token_header, id_token_payload, .. } = &mut out;
     match parse_success(body, side, members, fields, id_token_header, id_token_payload) {
-        Ok(()) => Ok(out),
-        Err(kind) => Err(with_rotated(kind, &out.side)),
+        Ok(()) => Ok(body),
+        Err(kind) => Err(with_rotated(kind, side)),
     }
 }
 
