@@ -212,7 +212,7 @@ const UNREPRESENTABLE: &str = "<unrepresentable>";
 
 /// A kept raw value as a `Value` (or a marker that makes the whole result "unrepresentable").
 fn value(raw: &RawValue) -> Value {
-    serde_json::from_str(raw.get()).unwrap_or(Value::String(UNREPRESENTABLE.into()))
+    serde_json::from_str(raw.get()).unwrap_or_else(|_| Value::String(UNREPRESENTABLE.into()))
 }
 
 fn mentions_unrepresentable(v: &Value) -> bool {
@@ -304,8 +304,8 @@ fn reference(status: u16, body: &[u8]) -> Outcome {
         if known && is_null(raw) {
             continue;
         }
-        let non_empty = |f: &str| string(raw).filter(|s| !s.is_empty()).ok_or(format!("Invalid:{f}"));
-        let any_string = |f: &str| string(raw).ok_or(format!("Invalid:{f}"));
+        let non_empty = |f: &str| string(raw).filter(|s| !s.is_empty()).ok_or_else(|| format!("Invalid:{f}"));
+        let any_string = |f: &str| string(raw).ok_or_else(|| format!("Invalid:{f}"));
         let r: Result<(), String> = (|| {
             match name.as_str() {
                 "access_token" => {

@@ -641,7 +641,7 @@ fn date(text: &str, m: &Member, claim: &'static str) -> Result<NumericDate, JwtE
     (m.kind == Kind::Number)
         .then(|| NumericDate::from_json_number(text))
         .flatten()
-        .ok_or(invalid(claim, "expected a non-negative number of seconds"))
+        .ok_or_else(|| invalid(claim, "expected a non-negative number of seconds"))
 }
 
 fn boolean(body: &str, side: &mut String, m: &Member, claim: &'static str) -> Result<bool, JwtError> {
@@ -830,7 +830,7 @@ impl Address {
                     a.fields[i] = Some(
                         json::as_str(v)
                             .map(|s| s.into_owned())
-                            .ok_or(invalid("address", "expected a string"))?,
+                            .ok_or_else(|| invalid("address", "expected a string"))?,
                     );
                 }
             } else if !ADDRESS_FIELDS.iter().any(|(_, camel)| *camel == name) {

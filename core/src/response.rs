@@ -868,7 +868,7 @@ fn parse_success(
         m: &Member,
         field: &'static str,
     ) -> Result<Span, ProtocolErrorKind> {
-        json::string_span(body, m, side).ok_or(invalid(field, "expected a string"))
+        json::string_span(body, m, side).ok_or_else(|| invalid(field, "expected a string"))
     }
     fn non_empty(
         body: &str,
@@ -892,10 +892,12 @@ fn parse_success(
             ACCESS_TOKEN => access_token = Some(non_empty(body, side, m, "access_token")?),
             TOKEN_TYPE => token_type = Some(non_empty(body, side, m, "token_type")?),
             EXPIRES_IN => {
-                f.expires_in = Some(expires_in(body, side, m).ok_or(invalid(
-                    "expires_in",
-                    "expected a non-negative integer (or a string of digits) that fits in 64 bits",
-                ))?);
+                f.expires_in = Some(expires_in(body, side, m).ok_or_else(|| {
+                    invalid(
+                        "expires_in",
+                        "expected a non-negative integer (or a string of digits) that fits in 64 bits",
+                    )
+                })?);
             }
             REFRESH_TOKEN => {
                 let t = non_empty(body, side, m, "refresh_token")?;

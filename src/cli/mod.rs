@@ -182,7 +182,7 @@ pub(crate) fn read_input(path: Option<&Path>) -> Result<Vec<u8>, Failure> {
     .map_err(|e| {
         Failure::usage(format!(
             "cannot read {}: {e}",
-            path.map_or("standard input".into(), |p| p.display().to_string())
+            path.map_or_else(|| "standard input".into(), |p| p.display().to_string())
         ))
     })
 }
