@@ -220,125 +220,38 @@ const UPDATED_AT: u8 = 35;
 const CUSTOM_FIELDS: u8 = 36;
 const OUTPUT_COLLISION: u8 = 255;
 
-/// The id of a claim name (see above); `OUTPUT_NAMES` that are not wire names collide.
-fn claim_id(key: (usize, u64, u64), name: &[u8]) -> u8 {
-    // Generated: one constant key per name of up to 16 bytes (length and two words).
-    const K_ISS: (usize, u64, u64) = (3, json::word(b"iss", 0), json::word(b"iss", 8));
-    const K_SUB: (usize, u64, u64) = (3, json::word(b"sub", 0), json::word(b"sub", 8));
-    const K_NONCE: (usize, u64, u64) = (5, json::word(b"nonce", 0), json::word(b"nonce", 8));
-    const K_ACR: (usize, u64, u64) = (3, json::word(b"acr", 0), json::word(b"acr", 8));
-    const K_AZP: (usize, u64, u64) = (3, json::word(b"azp", 0), json::word(b"azp", 8));
-    const K_AT_HASH: (usize, u64, u64) = (7, json::word(b"at_hash", 0), json::word(b"at_hash", 8));
-    const K_NAME: (usize, u64, u64) = (4, json::word(b"name", 0), json::word(b"name", 8));
-    const K_GIVEN_NAME: (usize, u64, u64) = (10, json::word(b"given_name", 0), json::word(b"given_name", 8));
-    const K_FAMILY_NAME: (usize, u64, u64) =
-        (11, json::word(b"family_name", 0), json::word(b"family_name", 8));
-    const K_MIDDLE_NAME: (usize, u64, u64) =
-        (11, json::word(b"middle_name", 0), json::word(b"middle_name", 8));
-    const K_NICKNAME: (usize, u64, u64) = (8, json::word(b"nickname", 0), json::word(b"nickname", 8));
-    const K_PROFILE: (usize, u64, u64) = (7, json::word(b"profile", 0), json::word(b"profile", 8));
-    const K_PICTURE: (usize, u64, u64) = (7, json::word(b"picture", 0), json::word(b"picture", 8));
-    const K_WEBSITE: (usize, u64, u64) = (7, json::word(b"website", 0), json::word(b"website", 8));
-    const K_EMAIL: (usize, u64, u64) = (5, json::word(b"email", 0), json::word(b"email", 8));
-    const K_GENDER: (usize, u64, u64) = (6, json::word(b"gender", 0), json::word(b"gender", 8));
-    const K_BIRTHDATE: (usize, u64, u64) = (9, json::word(b"birthdate", 0), json::word(b"birthdate", 8));
-    const K_ZONEINFO: (usize, u64, u64) = (8, json::word(b"zoneinfo", 0), json::word(b"zoneinfo", 8));
-    const K_LOCALE: (usize, u64, u64) = (6, json::word(b"locale", 0), json::word(b"locale", 8));
-    const K_PHONE_NUMBER: (usize, u64, u64) =
-        (12, json::word(b"phone_number", 0), json::word(b"phone_number", 8));
-    const K_AUTH_TYPE: (usize, u64, u64) = (9, json::word(b"auth_type", 0), json::word(b"auth_type", 8));
-    const K_EXTERNAL_ID: (usize, u64, u64) =
-        (11, json::word(b"external_id", 0), json::word(b"external_id", 8));
-    const K_AUD: (usize, u64, u64) = (3, json::word(b"aud", 0), json::word(b"aud", 8));
-    const K_AMR: (usize, u64, u64) = (3, json::word(b"amr", 0), json::word(b"amr", 8));
-    const K_EXP: (usize, u64, u64) = (3, json::word(b"exp", 0), json::word(b"exp", 8));
-    const K_IAT: (usize, u64, u64) = (3, json::word(b"iat", 0), json::word(b"iat", 8));
-    const K_AUTH_TIME: (usize, u64, u64) = (9, json::word(b"auth_time", 0), json::word(b"auth_time", 8));
-    const K_NBF: (usize, u64, u64) = (3, json::word(b"nbf", 0), json::word(b"nbf", 8));
-    const K_EMAIL_VERIFIED: (usize, u64, u64) =
-        (14, json::word(b"email_verified", 0), json::word(b"email_verified", 8));
-    const K_NEW_USER: (usize, u64, u64) = (8, json::word(b"new_user", 0), json::word(b"new_user", 8));
-    const K_ADDRESS: (usize, u64, u64) = (7, json::word(b"address", 0), json::word(b"address", 8));
-    const K_UPDATED_AT: (usize, u64, u64) = (10, json::word(b"updated_at", 0), json::word(b"updated_at", 8));
-    const K_CUSTOM_FIELDS: (usize, u64, u64) =
-        (13, json::word(b"custom_fields", 0), json::word(b"custom_fields", 8));
-    const K_AUTHTIME_C: (usize, u64, u64) = (8, json::word(b"authTime", 0), json::word(b"authTime", 8));
-    const K_ATHASH_C: (usize, u64, u64) = (6, json::word(b"atHash", 0), json::word(b"atHash", 8));
-    const K_GIVENNAME_C: (usize, u64, u64) = (9, json::word(b"givenName", 0), json::word(b"givenName", 8));
-    const K_FAMILYNAME_C: (usize, u64, u64) =
-        (10, json::word(b"familyName", 0), json::word(b"familyName", 8));
-    const K_MIDDLENAME_C: (usize, u64, u64) =
-        (10, json::word(b"middleName", 0), json::word(b"middleName", 8));
-    const K_EMAILVERIFIED_C: (usize, u64, u64) =
-        (13, json::word(b"emailVerified", 0), json::word(b"emailVerified", 8));
-    const K_PHONENUMBER_C: (usize, u64, u64) =
-        (11, json::word(b"phoneNumber", 0), json::word(b"phoneNumber", 8));
-    const K_UPDATEDAT_C: (usize, u64, u64) = (9, json::word(b"updatedAt", 0), json::word(b"updatedAt", 8));
-    const K_AUTHTYPE_C: (usize, u64, u64) = (8, json::word(b"authType", 0), json::word(b"authType", 8));
-    const K_NEWUSER_C: (usize, u64, u64) = (7, json::word(b"newUser", 0), json::word(b"newUser", 8));
-    const K_CUSTOMFIELDS_C: (usize, u64, u64) =
-        (12, json::word(b"customFields", 0), json::word(b"customFields", 8));
-    const K_CUSTOMIDENTIFIER_C: (usize, u64, u64) =
-        (16, json::word(b"customIdentifier", 0), json::word(b"customIdentifier", 8));
-    const K_EXTERNALID_C: (usize, u64, u64) =
-        (10, json::word(b"externalId", 0), json::word(b"externalId", 8));
-    match key {
-        K_ISS => 1,
-        K_SUB => 2,
-        K_NONCE => 3,
-        K_ACR => 4,
-        K_AZP => 5,
-        K_AT_HASH => 6,
-        K_NAME => 7,
-        K_GIVEN_NAME => 8,
-        K_FAMILY_NAME => 9,
-        K_MIDDLE_NAME => 10,
-        K_NICKNAME => 11,
-        K_PROFILE => 13,
-        K_PICTURE => 14,
-        K_WEBSITE => 15,
-        K_EMAIL => 16,
-        K_GENDER => 17,
-        K_BIRTHDATE => 18,
-        K_ZONEINFO => 19,
-        K_LOCALE => 20,
-        K_PHONE_NUMBER => 21,
-        K_AUTH_TYPE => 22,
-        K_EXTERNAL_ID => 24,
-        K_AUD => AUD,
-        K_AMR => AMR,
-        K_EXP => EXP,
-        K_IAT => IAT,
-        K_AUTH_TIME => AUTH_TIME,
-        K_NBF => NBF,
-        K_EMAIL_VERIFIED => EMAIL_VERIFIED,
-        K_NEW_USER => NEW_USER,
-        K_ADDRESS => ADDRESS,
-        K_UPDATED_AT => UPDATED_AT,
-        K_CUSTOM_FIELDS => CUSTOM_FIELDS,
-        K_AUTHTIME_C => OUTPUT_COLLISION,
-        K_ATHASH_C => OUTPUT_COLLISION,
-        K_GIVENNAME_C => OUTPUT_COLLISION,
-        K_FAMILYNAME_C => OUTPUT_COLLISION,
-        K_MIDDLENAME_C => OUTPUT_COLLISION,
-        K_EMAILVERIFIED_C => OUTPUT_COLLISION,
-        K_PHONENUMBER_C => OUTPUT_COLLISION,
-        K_UPDATEDAT_C => OUTPUT_COLLISION,
-        K_AUTHTYPE_C => OUTPUT_COLLISION,
-        K_NEWUSER_C => OUTPUT_COLLISION,
-        K_CUSTOMFIELDS_C => OUTPUT_COLLISION,
-        K_CUSTOMIDENTIFIER_C => OUTPUT_COLLISION,
-        K_EXTERNALID_C => OUTPUT_COLLISION,
-        (len, _, _) if len > 16 => match name {
-            b"preferred_username" => 12,
-            b"custom_identifier" => 23,
-            b"phone_number_verified" => PHONE_NUMBER_VERIFIED,
-            b"preferredUsername" => OUTPUT_COLLISION,
-            b"phoneNumberVerified" => OUTPUT_COLLISION,
-            _ => 0,
-        },
-        _ => 0,
+/// Claim names to ids (see above): the string claims, the others, then every output name
+/// that is not a wire name (an unknown claim so named would collide in the output).
+static CLAIM_NAMES: json::NameTable<128> = {
+    let mut t = json::NameTable::new(0x854a_e2bc_8836_d515);
+    let mut i = 0;
+    while i < STRING_CLAIMS.len() {
+        // Fewer than 255 string claims: the id fits in a u8.
+        #[allow(clippy::cast_possible_truncation)]
+        {
+            t = t.with(STRING_CLAIMS[i].0, i as u8 + 1);
+        }
+        i += 1;
     }
+    t.with("aud", AUD)
+        .with("amr", AMR)
+        .with("exp", EXP)
+        .with("iat", IAT)
+        .with("auth_time", AUTH_TIME)
+        .with("nbf", NBF)
+        .with("email_verified", EMAIL_VERIFIED)
+        .with("phone_number_verified", PHONE_NUMBER_VERIFIED)
+        .with("new_user", NEW_USER)
+        .with("address", ADDRESS)
+        .with("updated_at", UPDATED_AT)
+        .with("custom_fields", CUSTOM_FIELDS)
+        .with_new(OUTPUT_NAMES, OUTPUT_COLLISION)
+};
+
+/// The id of a claim name (see [`CLAIM_NAMES`]).
+#[inline(always)]
+fn claim_id(key: json::NameKey, name: &[u8]) -> u8 {
+    CLAIM_NAMES.get(key, name)
 }
 
 /// Whether a claim id is one of the claims the SDK knows (whose `null` means absent).

@@ -1344,6 +1344,122 @@ pub(crate) const fn word(b: &[u8], at: usize) -> u64 {
 /// A name's length and first two words: see [`name_key`].
 pub(crate) type NameKey = (usize, u64, u64);
 
+/// The ids of a reader's known names, by a perfect hash built at compile time.
+///
+/// A name of up to sixteen bytes is its [`NameKey`]; `(lo ^ hi) * mul`, shifted, picks its
+/// slot, and one comparison tells whether the name there is this one: one multiplication
+/// and one load, where a `match` on the keys is a chain of comparisons and a call. Longer
+/// names (few, and rare on the wire) are compared in full. The multiplier is chosen so that
+/// the table's names land in distinct slots: [`NameTable::with`] refuses (at compile time)
+/// a name whose slot is taken, and the test helper `find_multiplier` finds another.
+pub(crate) struct NameTable<const SLOTS: usize> {
+    slots: [NameSlot; SLOTS],
+    mul: u64,
+    long: [(&'static str, u8); LONG_NAMES],
+}
+
+/// One slot: the key of the name there (length 0 and id 0 when empty).
+#[derive(Clone, Copy)]
+struct NameSlot {
+    lo: u64,
+    hi: u64,
+    len: u8,
+    id: u8,
+}
+
+/// Names longer than sixteen bytes a table holds, at most.
+const LONG_NAMES: usize = 8;
+
+impl<const SLOTS: usize> NameTable<SLOTS> {
+    /// An empty table hashing with `mul` (odd); `SLOTS` must be a power of two.
+    pub(crate) const fn new(mul: u64) -> Self {
+        assert!(SLOTS.is_power_of_two() && SLOTS > 1 && mul % 2 == 1);
+        Self { slots: [NameSlot { lo: 0, hi: 0, len: 0, id: 0 }; SLOTS], mul, long: [("", 0); LONG_NAMES] }
+    }
+
+    /// The slot of a key's words.
+    #[inline(always)]
+    const fn slot(&self, lo: u64, hi: u64) -> usize {
+        ((lo ^ hi).wrapping_mul(self.mul) >> (64 - SLOTS.trailing_zeros())) as usize
+    }
+
+    /// The table with `name` as `id` (1..=255).
+    ///
+    /// # Panics
+    ///
+    /// At compile time, when the name's slot is taken (pick another multiplier), the id is
+    /// 0, or there are more than [`LONG_NAMES`] long names.
+    pub(crate) const fn with(mut self, name: &'static str, id: u8) -> Self {
+        assert!(id != 0, "id 0 means an unknown name");
+        let b = name.as_bytes();
+        if b.len() > 16 {
+            let mut k = 0;
+            while self.long[k].1 != 0 {
+                k += 1;
+                assert!(k < LONG_NAMES, "too many long names");
+            }
+            self.long[k] = (name, id);
+            return self;
+        }
+        let (lo, hi) = (word(b, 0), word(b, 8));
+        let slot = self.slot(lo, hi);
+        assert!(self.slots[slot].id == 0, "two names share a slot: pick another multiplier");
+        // b.len() <= 16 fits in a u8.
+        #[allow(clippy::cast_possible_truncation)]
+        let len = b.len() as u8;
+        self.slots[slot] = NameSlot { lo, hi, len, id };
+        self
+    }
+
+    /// The table with every name of `names` that it does not know yet as `id`.
+    pub(crate) const fn with_new(mut self, names: &[&'static str], id: u8) -> Self {
+        let mut i = 0;
+        while i < names.len() {
+            if self.id_of(names[i]) == 0 {
+                self = self.with(names[i], id);
+            }
+            i += 1;
+        }
+        self
+    }
+
+    /// The id of a name given as text (for building tables and for tests).
+    pub(crate) const fn id_of(&self, name: &str) -> u8 {
+        let b = name.as_bytes();
+        self.get((b.len(), word(b, 0), word(b, 8)), b)
+    }
+
+    /// The id of the name with this key (`name` itself is read only past sixteen bytes);
+    /// 0 for a name the table does not hold.
+    #[inline(always)]
+    pub(crate) const fn get(&self, key: NameKey, name: &[u8]) -> u8 {
+        let (len, lo, hi) = key;
+        if len > 16 {
+            return self.get_long(name);
+        }
+        let s = &self.slots[self.slot(lo, hi)];
+        if s.lo == lo && s.hi == hi && s.len as usize == len { s.id } else { 0 }
+    }
+
+    const fn get_long(&self, name: &[u8]) -> u8 {
+        let mut k = 0;
+        while k < LONG_NAMES && self.long[k].1 != 0 {
+            let known = self.long[k].0.as_bytes();
+            if known.len() == name.len() {
+                let mut i = 0;
+                while i < known.len() && known[i] == name[i] {
+                    i += 1;
+                }
+                if i == known.len() {
+                    return self.long[k].1;
+                }
+            }
+            k += 1;
+        }
+        0
+    }
+}
+
 /// The key of a name for classification: its length and its first two words (exact for
 /// names of up to sixteen bytes; longer names are compared in full by the caller).
 ///
@@ -1692,6 +1808,54 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// A multiplier that puts every name of `names` (up to sixteen bytes each) in its own
+    /// slot of a `SLOTS`-slot [`NameTable`]: for when a new name makes a table's fail.
+    fn find_multiplier<const SLOTS: usize>(names: &[&str]) -> Option<u64> {
+        let mut mul: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..1_000_000 {
+            let table = NameTable::<SLOTS>::new(mul);
+            let mut slots: Vec<usize> =
+                names.iter().map(|n| table.slot(word(n.as_bytes(), 0), word(n.as_bytes(), 8))).collect();
+            slots.sort_unstable();
+            slots.dedup();
+            if slots.len() == names.len() {
+                return Some(mul);
+            }
+            mul = mul.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407) | 1;
+        }
+        None
+    }
+
+    #[test]
+    fn name_tables_find_every_name_and_only_those() {
+        let owned: Vec<String> = (0..60).map(|i| format!("claim_{i}")).collect();
+        let names: Vec<&'static str> = owned.into_iter().map(|n| &*Box::leak(n.into_boxed_str())).collect();
+        let mul = find_multiplier::<128>(&names).expect("a multiplier for 60 names in 128 slots");
+        let mut table = NameTable::<128>::new(mul);
+        for (i, name) in names.iter().enumerate() {
+            table = table.with(name, u8::try_from(i + 1).unwrap_or(u8::MAX));
+        }
+        table =
+            table.with("a_name_longer_than_sixteen_bytes", 200).with("another_name_longer_than_sixteen", 201);
+        for (i, name) in names.iter().enumerate() {
+            assert_eq!(usize::from(table.id_of(name)), i + 1, "{name}");
+        }
+        assert_eq!(table.id_of("a_name_longer_than_sixteen_bytes"), 200);
+        assert_eq!(table.id_of("another_name_longer_than_sixteen"), 201);
+        for other in [
+            "",
+            "claim_",
+            "claim_60",
+            "Claim_1",
+            "a_name_longer_than_sixteen_byte",
+            "a_name_longer_than_sixteen_bytes_",
+        ] {
+            assert_eq!(table.id_of(other), 0, "{other:?}");
+        }
+        // A name that differs from a known one only by trailing NULs has the same words.
+        assert_eq!(table.id_of("claim_1\u{0}"), 0);
     }
 
     #[test]

@@ -26,8 +26,7 @@ use crate::secret::{AccessToken, IdToken, OtherSecret, RefreshToken, SecretBuf, 
 use crate::time::UnixTime;
 
 /// The output names of [`AuthResult`]; an unknown member with one of these names would
-/// collide in the JSON output and is dropped (`member_id` spells them out).
-#[cfg(test)]
+/// collide in the JSON output and is dropped.
 const OUTPUT_NAMES: &[&str] = &[
     "accessToken",
     "tokenType",
@@ -61,66 +60,28 @@ const PROVIDER_ACCESS_TOKEN: u8 = 12;
 const ERROR: u8 = 13;
 const OUTPUT_COLLISION: u8 = 255;
 
-/// The id of a member name (see above); `OUTPUT_NAMES` that are not wire names collide.
-fn member_id(key: (usize, u64, u64), name: &[u8]) -> u8 {
-    // Generated: one constant key per name of up to 16 bytes (length and two words).
-    const K_ACCESS_TOKEN: (usize, u64, u64) =
-        (12, json::word(b"access_token", 0), json::word(b"access_token", 8));
-    const K_TOKEN_TYPE: (usize, u64, u64) = (10, json::word(b"token_type", 0), json::word(b"token_type", 8));
-    const K_EXPIRES_IN: (usize, u64, u64) = (10, json::word(b"expires_in", 0), json::word(b"expires_in", 8));
-    const K_REFRESH_TOKEN: (usize, u64, u64) =
-        (13, json::word(b"refresh_token", 0), json::word(b"refresh_token", 8));
-    const K_ID_TOKEN: (usize, u64, u64) = (8, json::word(b"id_token", 0), json::word(b"id_token", 8));
-    const K_SCOPE: (usize, u64, u64) = (5, json::word(b"scope", 0), json::word(b"scope", 8));
-    const K_CODE: (usize, u64, u64) = (4, json::word(b"code", 0), json::word(b"code", 8));
-    const K_STATE: (usize, u64, u64) = (5, json::word(b"state", 0), json::word(b"state", 8));
-    const K_STEP_UP_TOKEN: (usize, u64, u64) =
-        (13, json::word(b"step_up_token", 0), json::word(b"step_up_token", 8));
-    const K_AMR: (usize, u64, u64) = (3, json::word(b"amr", 0), json::word(b"amr", 8));
-    const K_PROVIDER_NAME: (usize, u64, u64) =
-        (13, json::word(b"provider_name", 0), json::word(b"provider_name", 8));
-    const K_ERROR: (usize, u64, u64) = (5, json::word(b"error", 0), json::word(b"error", 8));
-    const K_ACCESSTOKEN_C: (usize, u64, u64) =
-        (11, json::word(b"accessToken", 0), json::word(b"accessToken", 8));
-    const K_TOKENTYPE_C: (usize, u64, u64) = (9, json::word(b"tokenType", 0), json::word(b"tokenType", 8));
-    const K_EXPIRESIN_C: (usize, u64, u64) = (9, json::word(b"expiresIn", 0), json::word(b"expiresIn", 8));
-    const K_REFRESHTOKEN_C: (usize, u64, u64) =
-        (12, json::word(b"refreshToken", 0), json::word(b"refreshToken", 8));
-    const K_IDTOKEN_C: (usize, u64, u64) = (7, json::word(b"idToken", 0), json::word(b"idToken", 8));
-    const K_IDTOKENPAYLOAD_C: (usize, u64, u64) =
-        (14, json::word(b"idTokenPayload", 0), json::word(b"idTokenPayload", 8));
-    const K_STEPUPTOKEN_C: (usize, u64, u64) =
-        (11, json::word(b"stepUpToken", 0), json::word(b"stepUpToken", 8));
-    const K_PROVIDERNAME_C: (usize, u64, u64) =
-        (12, json::word(b"providerName", 0), json::word(b"providerName", 8));
-    match key {
-        K_ACCESS_TOKEN => ACCESS_TOKEN,
-        K_TOKEN_TYPE => TOKEN_TYPE,
-        K_EXPIRES_IN => EXPIRES_IN,
-        K_REFRESH_TOKEN => REFRESH_TOKEN,
-        K_ID_TOKEN => ID_TOKEN,
-        K_SCOPE => SCOPE,
-        K_CODE => CODE,
-        K_STATE => STATE,
-        K_STEP_UP_TOKEN => STEP_UP_TOKEN,
-        K_AMR => AMR,
-        K_PROVIDER_NAME => PROVIDER_NAME,
-        K_ERROR => ERROR,
-        K_ACCESSTOKEN_C => OUTPUT_COLLISION,
-        K_TOKENTYPE_C => OUTPUT_COLLISION,
-        K_EXPIRESIN_C => OUTPUT_COLLISION,
-        K_REFRESHTOKEN_C => OUTPUT_COLLISION,
-        K_IDTOKEN_C => OUTPUT_COLLISION,
-        K_IDTOKENPAYLOAD_C => OUTPUT_COLLISION,
-        K_STEPUPTOKEN_C => OUTPUT_COLLISION,
-        K_PROVIDERNAME_C => OUTPUT_COLLISION,
-        (len, _, _) if len > 16 => match name {
-            b"provider_access_token" => PROVIDER_ACCESS_TOKEN,
-            b"providerAccessToken" => OUTPUT_COLLISION,
-            _ => 0,
-        },
-        _ => 0,
-    }
+/// Member names to ids (see above): the known members, then every output name that is not
+/// a wire name (an unknown member so named would collide in the output).
+static MEMBER_NAMES: json::NameTable<64> = json::NameTable::new(0x35bf_992d_c9e9_c617)
+    .with("access_token", ACCESS_TOKEN)
+    .with("token_type", TOKEN_TYPE)
+    .with("expires_in", EXPIRES_IN)
+    .with("refresh_token", REFRESH_TOKEN)
+    .with("id_token", ID_TOKEN)
+    .with("scope", SCOPE)
+    .with("code", CODE)
+    .with("state", STATE)
+    .with("step_up_token", STEP_UP_TOKEN)
+    .with("amr", AMR)
+    .with("provider_name", PROVIDER_NAME)
+    .with("provider_access_token", PROVIDER_ACCESS_TOKEN)
+    .with("error", ERROR)
+    .with_new(OUTPUT_NAMES, OUTPUT_COLLISION);
+
+/// The id of a member name (see [`MEMBER_NAMES`]).
+#[inline(always)]
+fn member_id(key: json::NameKey, name: &[u8]) -> u8 {
+    MEMBER_NAMES.get(key, name)
 }
 
 /// `token_type`: any case of `bearer` as `Bearer`, any other type as given.
