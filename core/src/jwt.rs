@@ -241,13 +241,17 @@ impl SmallText {
 /// checked to be base64url (it may be empty) but not verified.
 pub(crate) fn decode_parts(jwt: &str) -> Result<(JwtHeader, Vec<u8>), JwtError> {
     let b = jwt.as_bytes();
+    let count = || JwtError::SegmentCount { found: memchr::memchr_iter(b'.', b).count() + 1 };
     let dots = memchr(b'.', b).and_then(|d1| memchr(b'.', &b[d1 + 1..]).map(|k| (d1, d1 + 1 + k)));
-    let (h, p, s) = match dots {
-        Some((d1, d2)) if memchr(b'.', &b[d2 + 1..]).is_none() => {
-            (&jwt[..d1], &jwt[d1 + 1..d2], &jwt[d2 + 1..])
-        }
-        _ => return Err(JwtError::SegmentCount { found: memchr::memchr_iter(b'.', b).count() + 1 }),
-    };
+    let Some((d1, d2)) = dots else { return Err(count()) };
+    let (h, p, s) = (&jwt[..d1], &jwt[d1 + 1..d2], &jwt[d2 + 1..]);
+    // A fourth segment is looked for only on failure: a dot is not base64url, so a
+    // signature segment holding one fails its check, and then the count is the error.
+    decode_segments(h, p, s).map_err(|e| if memchr(b'.', s.as_bytes()).is_some() { count() } else { e })
+}
+
+/// [`decode_parts`] once the token is split.
+fn decode_segments(h: &str, p: &str, s: &str) -> Result<(JwtHeader, Vec<u8>), JwtError> {
     if h.is_empty() {
         return Err(JwtError::Base64 { segment: Segment::Header });
     }
@@ -419,6 +423,11 @@ mod tests {
         let cases: Vec<(String, JwtError)> = vec![
             (format!("{h}.{p}"), JwtError::SegmentCount { found: 2 }),
             (format!("{h}.{p}.a.b.c"), JwtError::SegmentCount { found: 5 }),
+            // The count comes first, whatever else is wrong (and wherever the extra dot is).
+            (format!("!.{p}.c2ln.c2ln"), JwtError::SegmentCount { found: 4 }),
+            (format!("{h}.!.c2ln."), JwtError::SegmentCount { found: 4 }),
+            (format!("{}.{p}..", b("[]")), JwtError::SegmentCount { found: 4 }),
+            (format!("{h}.{p}.c2ln."), JwtError::SegmentCount { found: 4 }),
             (format!(".{p}.c2ln"), JwtError::Base64 { segment: Segment::Header }),
             (format!("{h}..c2ln"), JwtError::Base64 { segment: Segment::Payload }),
             (format!("{h}.{p}="), JwtError::SegmentCount { found: 2 }),
