@@ -517,12 +517,16 @@ struct Claims<'p> {
 }
 
 impl json::MemberSink for Claims<'_> {
+    const CLASSIFIES: bool = true;
+
     #[inline(always)]
-    fn member(&mut self, body: &str, side: &mut String, mut m: Member) {
+    fn name_id(key: json::NameKey, name: &[u8]) -> u8 {
+        claim_id(key, name)
+    }
+
+    #[inline(always)]
+    fn member(&mut self, body: &str, side: &mut String, m: Member) {
         let text = Text::new(body, side);
-        let key = json::name_key(text, m.name);
-        // The bytes themselves are only compared for names past sixteen bytes.
-        m.id = claim_id(key, if key.0 > 16 { text.bytes(m.name) } else { &[] });
         self.repeats.note(m.id, m.name, text);
         if self.error.is_none()
             && let Err(e) = self.payload.type_claim(body, side, &m)

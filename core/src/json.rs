@@ -557,6 +557,14 @@ pub(crate) type Members<const N: usize = INLINE_MEMBERS> = InlineVec<Member, N>;
 /// When the scanner gives up part-way, [`reset`](Self::reset) is called and serde_json's
 /// members follow from the start: the receiver must forget what it was given before.
 pub(crate) trait MemberSink {
+    /// Whether the receiver has the scanner classify names (see [`name_id`](Self::name_id)):
+    /// the scanner has the name's bytes at hand, and sets [`Member::id`].
+    const CLASSIFIES: bool = false;
+    /// The id of a name, from its [`NameKey`] (and its bytes past sixteen), when
+    /// [`CLASSIFIES`](Self::CLASSIFIES).
+    fn name_id(_key: NameKey, _name: &[u8]) -> u8 {
+        0
+    }
     /// One member; `body` is the object's text, `side` where escaped names (and whatever the
     /// receiver unescapes) live.
     fn member(&mut self, body: &str, side: &mut String, m: Member);
@@ -654,7 +662,9 @@ fn from_raw_members<S: MemberSink>(
             Kind::Array | Kind::Object => CHECK,
             _ => 0,
         };
-        let m = Member { name, value: Span::new(start, start + v.len()), kind, flags, id: 0 };
+        let text_of = Text::new(text, side);
+        let id = if S::CLASSIFIES { S::name_id(name_key(text_of, name), text_of.bytes(name)) } else { 0 };
+        let m = Member { name, value: Span::new(start, start + v.len()), kind, flags, id };
         members.member(text, side, m);
     }
     Ok(())
@@ -695,14 +705,21 @@ pub(crate) fn scan_members<S: MemberSink>(
             return Err(Bail);
         }
         let (close, esc) = scan_string(b, i + 1)?;
-        let name = if esc == Esc::None {
-            Span::new(i + 1, close)
+        let (name, id) = if esc == Esc::None {
+            let id = if S::CLASSIFIES {
+                S::name_id(key_at(b, i + 1, close), b.get(i + 1..close).unwrap_or_default())
+            } else {
+                0
+            };
+            (Span::new(i + 1, close), id)
         } else {
             let start = text.len() + side.len();
             if !unescape_into(text.get(i + 1..close).ok_or(Bail)?, side) {
                 return Err(Bail);
             }
-            Span::new(start, text.len() + side.len())
+            let name = Span::new(start, text.len() + side.len());
+            let text_of = Text::new(text, side);
+            (name, if S::CLASSIFIES { S::name_id(name_key(text_of, name), text_of.bytes(name)) } else { 0 })
         };
         i = skip_ws(b, close + 1);
         if b.get(i) != Some(&b':') {
@@ -711,7 +728,7 @@ pub(crate) fn scan_members<S: MemberSink>(
         i = skip_ws(b, i + 1);
         let start = i;
         let (end, kind, flags) = scan_value(b, i)?;
-        members.member(text, side, Member { name, value: Span::new(start, end), kind, flags, id: 0 });
+        members.member(text, side, Member { name, value: Span::new(start, end), kind, flags, id });
         i = skip_ws(b, end);
         match b.get(i) {
             Some(b',') => i = skip_ws(b, i + 1),
@@ -1488,13 +1505,23 @@ impl<const SLOTS: usize> NameTable<SLOTS> {
 /// from where it starts and masked to its length, without a branch per byte.
 #[inline(always)]
 pub(crate) fn name_key(text: Text<'_>, span: Span) -> NameKey {
-    let len = span.end() - span.start();
-    if let Some(window) = text.body.as_bytes().get(span.start()..span.start() + 16)
-        && span.end() <= text.body.len()
+    if span.end() <= text.body.len() {
+        return key_at(text.body.as_bytes(), span.start(), span.end());
+    }
+    let name = text.bytes(span);
+    (name.len(), word(name, 0), word(name, 8))
+}
+
+/// [`name_key`] of the name `b[start..end]`.
+#[inline(always)]
+fn key_at(b: &[u8], start: usize, end: usize) -> NameKey {
+    let len = end.wrapping_sub(start);
+    if len <= 16
+        && let Some(window) = b.get(start..start + 16)
     {
-        let (a, b) = window.split_at(8);
-        let a = u64::from_le_bytes(a.try_into().unwrap_or_default());
-        let b = u64::from_le_bytes(b.try_into().unwrap_or_default());
+        let (lo, hi) = window.split_at(8);
+        let lo = u64::from_le_bytes(lo.try_into().unwrap_or_default());
+        let hi = u64::from_le_bytes(hi.try_into().unwrap_or_default());
         // The low `n` bytes of a word, for n in 0..=8.
         const LOW_BYTES: [u64; 9] = {
             let mut masks = [0u64; 9];
@@ -1505,9 +1532,9 @@ pub(crate) fn name_key(text: Text<'_>, span: Span) -> NameKey {
             }
             masks
         };
-        return (len, a & LOW_BYTES[len.min(8)], b & LOW_BYTES[len.clamp(8, 16) - 8]);
+        return (len, lo & LOW_BYTES[len.min(8)], hi & LOW_BYTES[len.max(8) - 8]);
     }
-    let name = text.bytes(span);
+    let name = b.get(start..end).unwrap_or_default();
     (len, word(name, 0), word(name, 8))
 }
 
