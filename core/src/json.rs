@@ -1549,9 +1549,17 @@ pub(crate) fn classify<'t>(
     text: Text<'t>,
     id_of: impl Fn(NameKey, &[u8]) -> u8,
 ) -> Option<&'t str> {
-    let mut repeats = Repeats::default();
     for m in members.iter_mut() {
         m.id = id_of(name_key(text, m.name), text.bytes(m.name));
+    }
+    repeated(members, text)
+}
+
+/// [`classify`] for members whose ids are set already (by a sink that
+/// [classifies](MemberSink::CLASSIFIES)).
+pub(crate) fn repeated<'t>(members: &[Member], text: Text<'t>) -> Option<&'t str> {
+    let mut repeats = Repeats::default();
+    for m in members {
         repeats.note(m.id, m.name, text);
     }
     if !repeats.possible {

@@ -84,6 +84,28 @@ fn member_id(key: json::NameKey, name: &[u8]) -> u8 {
     MEMBER_NAMES.get(key, name)
 }
 
+/// The members of a body, each classified by the scanner as it finds it.
+#[derive(Default)]
+struct BodyMembers(json::Members<8>);
+
+impl json::MemberSink for BodyMembers {
+    const CLASSIFIES: bool = true;
+
+    #[inline(always)]
+    fn name_id(key: json::NameKey, name: &[u8]) -> u8 {
+        member_id(key, name)
+    }
+
+    #[inline(always)]
+    fn member(&mut self, _: &str, _: &mut String, m: Member) {
+        self.0.push(m);
+    }
+
+    fn reset(&mut self) {
+        self.0.clear();
+    }
+}
+
 /// `token_type`: any case of `bearer` as `Bearer`, any other type as given.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 enum TokenType {
@@ -305,12 +327,13 @@ impl<'de> Deserialize<'de> for AuthResult {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let raw = Box::<RawValue>::deserialize(d)?;
         let mut out = AuthResultRef::empty();
-        let mut members = json::Members::<8>::default();
+        let mut members = BodyMembers::default();
         let body = json::read_object(raw.get().as_bytes(), &mut out.side, &mut members)
             .map_err(|e| serde::de::Error::custom(object_error_kind(e)))?;
+        let members = &members.0;
         out.body = body;
         let AuthResultRef { side, fields, id_token_header, id_token_payload, .. } = &mut out;
-        if let Some(name) = json::classify(members.as_mut_slice(), Text::new(body, side), member_id) {
+        if let Some(name) = json::repeated(members.as_slice(), Text::new(body, side)) {
             let kind = ProtocolErrorKind::DuplicateMember { name: sanitize(name, 64) };
             return Err(serde::de::Error::custom(kind));
         }
@@ -721,7 +744,7 @@ fn parse_into<'b, B: AsRef<[u8]>>(
     let bytes = response.body().as_ref();
     let fail = |kind: ProtocolErrorKind| protocol_error(kind, status, headers, None);
 
-    let mut members = json::Members::<8>::default();
+    let mut members = BodyMembers::default();
     let body = match json::read_object(bytes, side, &mut members) {
         Ok(body) => body,
         Err(ObjectError::NotJson(detail)) => {
@@ -735,9 +758,8 @@ fn parse_into<'b, B: AsRef<[u8]>>(
         Err(other) => return Err(fail(object_error_kind(other))),
     };
     // The first repeated name, reported in its turn (after `error` and the status).
-    let duplicate =
-        json::classify(members.as_mut_slice(), Text::new(body, side), member_id).map(str::to_owned);
-    let members = members.as_slice();
+    let duplicate = json::repeated(members.0.as_slice(), Text::new(body, side)).map(str::to_owned);
+    let members = members.0.as_slice();
 
     // Rule 10/11: a non-empty string `error` makes it an OAuth error, whatever the status.
     if let Some(m) = members.iter().find(|m| m.id == ERROR)
