@@ -337,7 +337,7 @@ impl<'de> Deserialize<'de> for AuthResult {
             let kind = ProtocolErrorKind::DuplicateMember { name: sanitize(name, 64) };
             return Err(serde::de::Error::custom(kind));
         }
-        parse_success(body, side, members.as_slice(), fields, id_token_header, id_token_payload)
+        parse_success(body, side, members.as_slice(), None, fields, id_token_header, id_token_payload)
             .map_err(serde::de::Error::custom)?;
         Ok(out.into_owned())
     }
@@ -811,7 +811,7 @@ fn parse_into<'b, B: AsRef<[u8]>>(
         let kind = ProtocolErrorKind::DuplicateMember { name: sanitize(name, 64) };
         return Err(with_rotated(kind, side));
     }
-    match parse_success(body, side, members, fields, id_token_header, id_token_payload) {
+    match parse_success(body, side, members, rotated, fields, id_token_header, id_token_payload) {
         Ok(()) => Ok(body),
         Err(kind) => Err(with_rotated(kind, side)),
     }
@@ -833,11 +833,13 @@ fn protocol_error(
 }
 
 /// Types the members of a 2xx token response, in order. On failure, returns the error kind;
-/// the caller attaches the status and the rotated refresh token.
+/// the caller attaches the status and the rotated refresh token. `rotated` is the place of
+/// the refresh token when the caller already found it well-formed (and alone).
 fn parse_success(
     body: &str,
     side: &mut String,
     members: &[Member],
+    rotated: Option<Span>,
     f: &mut Fields,
     header: &mut Option<JwtHeader>,
     payload: &mut Option<IdTokenPayload>,
@@ -883,10 +885,20 @@ fn parse_success(
                 })?);
             }
             REFRESH_TOKEN => {
-                let t = non_empty(body, side, m, "refresh_token")?;
-                if !printable_ascii(Text::new(body, side).get(t)) {
-                    return Err(invalid("refresh_token", "holds a character outside printable ASCII"));
-                }
+                let t = match rotated {
+                    // Already found well-formed (rule 18), and the only one.
+                    Some(t) => t,
+                    None => {
+                        let t = non_empty(body, side, m, "refresh_token")?;
+                        if !printable_ascii(Text::new(body, side).get(t)) {
+                            return Err(invalid(
+                                "refresh_token",
+                                "holds a character outside printable ASCII",
+                            ));
+                        }
+                        t
+                    }
+                };
                 f.refresh_token = OptSpan::some(t);
             }
             ID_TOKEN => {
