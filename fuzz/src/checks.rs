@@ -1057,7 +1057,16 @@ fn check_payload(p: &IdTokenPayload) -> Value {
         let shown = out.get(key).and_then(Value::as_f64);
         assert_eq!(shown.is_some(), date.is_some(), "{key}");
         if let (Some(shown), Some(date)) = (shown, date) {
-            assert!(shown >= 0.0 && shown == date.as_secs_f64(), "{key}: {shown} / {date:?}");
+            // The member is the date as the date serialises, read back the same way (serde_json
+            // without `float_roundtrip` may read a float one unit in the last place off: a
+            // 26-digit `exp` found that), and that serialisation is the date's exact value.
+            let own = serde_json::to_string(&date).ok().and_then(|t| serde_json::from_str::<Value>(&t).ok());
+            assert!(
+                shown >= 0.0 && Some(shown) == own.as_ref().and_then(Value::as_f64),
+                "{key}: {shown} / {date:?}"
+            );
+            let exact = serde_json::to_value(date).ok();
+            assert_eq!(exact.as_ref().and_then(Value::as_f64), Some(date.as_secs_f64()), "{key}: {date:?}");
         }
     }
     for (key, flag) in [
