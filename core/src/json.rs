@@ -662,12 +662,16 @@ fn from_raw_members<S: MemberSink>(
             Kind::Array | Kind::Object => CHECK,
             _ => 0,
         };
-        let text_of = Text::new(text, side);
-        let id = if S::CLASSIFIES { S::name_id(name_key(text_of, name), text_of.bytes(name)) } else { 0 };
+        let id = name_id_of::<S>(Text::new(text, side), name);
         let m = Member { name, value: Span::new(start, start + v.len()), kind, flags, id };
         members.member(text, side, m);
     }
     Ok(())
+}
+
+/// The id a classifying sink gives the name at `name` (0 for a sink that does not classify).
+fn name_id_of<S: MemberSink>(text: Text<'_>, name: Span) -> u8 {
+    if S::CLASSIFIES { S::name_id(name_key(text, name), text.bytes(name)) } else { 0 }
 }
 
 /// Where `part` starts in `whole`, if it is a slice of it.
@@ -718,8 +722,7 @@ pub(crate) fn scan_members<S: MemberSink>(
                 return Err(Bail);
             }
             let name = Span::new(start, text.len() + side.len());
-            let text_of = Text::new(text, side);
-            (name, if S::CLASSIFIES { S::name_id(name_key(text_of, name), text_of.bytes(name)) } else { 0 })
+            (name, name_id_of::<S>(Text::new(text, side), name))
         };
         i = skip_ws(b, close + 1);
         if b.get(i) != Some(&b':') {
@@ -1023,25 +1026,30 @@ fn find_special_long(b: &[u8], i: usize) -> Option<usize> {
     Some(i + k)
 }
 
-/// Whether `b` holds a control character (a byte below 0x20): a branch-free minimum, 64
-/// bytes per step (vectorised into four registers), the last step overlapping the one
-/// before it rather than going byte by byte.
+/// Whether `b` holds a control character (a byte below 0x20): its least byte.
 fn has_control(b: &[u8]) -> bool {
-    #[inline(always)]
-    fn min_into(acc: &mut [u8; 64], block: &[u8; 64]) {
+    fold_bytes(b, 0xFF, |c| c, u8::min) < 0x20
+}
+
+/// `join` over `map` of every byte of `b`, from `init`: branch-free, 64 bytes per step
+/// (vectorised into four registers), the last step overlapping the one before it rather
+/// than going byte by byte. So `join` must not mind seeing a byte twice (`min`, `|`).
+#[inline(always)]
+pub(crate) fn fold_bytes(b: &[u8], init: u8, map: impl Fn(u8) -> u8, join: impl Fn(u8, u8) -> u8) -> u8 {
+    let fold_into = |acc: &mut [u8; 64], block: &[u8; 64]| {
         for (a, &c) in acc.iter_mut().zip(block) {
-            *a = (*a).min(c);
+            *a = join(*a, map(c));
         }
-    }
-    let Some(last) = b.last_chunk::<64>() else {
-        return b.iter().fold(0xFF, |m, &c| m.min(c)) < 0x20;
     };
-    let mut acc = [0xFF; 64];
+    let Some(last) = b.last_chunk::<64>() else {
+        return b.iter().fold(init, |x, &c| join(x, map(c)));
+    };
+    let mut acc = [init; 64];
     for block in b.as_chunks::<64>().0 {
-        min_into(&mut acc, block);
+        fold_into(&mut acc, block);
     }
-    min_into(&mut acc, last);
-    acc.iter().fold(0xFF, |m, &c| m.min(c)) < 0x20
+    fold_into(&mut acc, last);
+    acc.iter().fold(init, |x, &a| join(x, a))
 }
 
 /// Four hex digits at `i`, as a number.

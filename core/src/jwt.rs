@@ -275,34 +275,16 @@ fn decode_segments(h: &str, p: &str, s: &str) -> Result<(JwtHeader, Vec<u8>), Jw
 /// Checks that the signature segment is strict unpadded base64url, exactly as decoding it
 /// with the engine above would (the bytes are not needed): every symbol in the URL-safe
 /// alphabet, a length that is not 1 more than a multiple of 4, and no bits left over in the
-/// last symbol. Branch-free over the symbols, so that it vectorises.
+/// last symbol. Branch-free over the symbols ([`json::fold_bytes`]), so that it vectorises.
 fn check_signature(s: &str) -> Result<(), JwtError> {
-    #[inline(always)]
-    fn outside(c: u8) -> u8 {
+    let b = s.as_bytes();
+    let outside = |c: u8| {
         // `c | 0x20` maps exactly `A-Z` and `a-z` onto `a-z`.
         let letter = (c | 0x20).wrapping_sub(b'a') < 26;
         let digit = c.wrapping_sub(b'0') < 10;
         u8::from(!(letter | digit | (c == b'-') | (c == b'_')))
-    }
-    #[inline(always)]
-    fn or_into(acc: &mut [u8; 64], block: &[u8; 64]) {
-        for (a, &c) in acc.iter_mut().zip(block) {
-            *a |= outside(c);
-        }
-    }
-    let b = s.as_bytes();
-    // 64 symbols a step, the last step overlapping the one before (no byte-by-byte tail).
-    let alphabet = match b.last_chunk::<64>() {
-        Some(last) => {
-            let mut acc = [0u8; 64];
-            for block in b.as_chunks::<64>().0 {
-                or_into(&mut acc, block);
-            }
-            or_into(&mut acc, last);
-            acc.iter().fold(0, |x, &a| x | a) == 0
-        }
-        None => b.iter().fold(0, |x, &c| x | outside(c)) == 0,
     };
+    let alphabet = json::fold_bytes(b, 0, outside, |x, y| x | y) == 0;
     let last = b.last().map_or(0, |&c| sextet(c));
     let leftover_zero = match b.len() % 4 {
         1 => false,

@@ -7,6 +7,7 @@ use http::{HeaderValue, Method, Request};
 
 use crate::config::{BodyFormat, ClientAuth, ClientConfig, check_client_secret};
 use crate::error::ConfigError;
+use crate::json;
 use crate::secret::RefreshToken;
 
 /// The parameters of one refresh: the SDK's `{ refreshToken, scope }`, plus optional extra
@@ -104,12 +105,22 @@ pub(crate) fn check_refresh_token_str(token: &str) -> Result<(), ConfigError> {
     if token.is_empty() {
         return Err(ConfigError::InvalidRefreshToken { reason: "empty" });
     }
-    if !token.bytes().all(|b| (0x20..=0x7E).contains(&b)) {
+    if !printable_ascii(token) {
         return Err(ConfigError::InvalidRefreshToken {
             reason: "holds a character outside printable ASCII (%x20-7E)",
         });
     }
     Ok(())
+}
+
+/// A refresh token's syntax (RFC 6749 A.17): non-empty, `%x20-7E` only. Branch-free over
+/// the bytes ([`json::fold_bytes`]), so that it vectorises: the response parser checks every
+/// rotated refresh token with it.
+pub(crate) fn printable_ascii(token: &str) -> bool {
+    // `b - 0x20 < 0x5F` is `0x20 <= b <= 0x7E`; OR-ing the failures keeps it branch-free.
+    !token.is_empty()
+        && json::fold_bytes(token.as_bytes(), 0, |b| u8::from(b.wrapping_sub(0x20) >= 0x5F), |x, y| x | y)
+            == 0
 }
 
 /// Builds the refresh request: `POST` to the token endpoint, the grant in the body, client

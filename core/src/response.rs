@@ -22,6 +22,7 @@ use crate::claims::{self, IdTokenPayload};
 use crate::error::{Error, ErrorDetail, OAuthError, ProtocolError, ProtocolErrorKind, sanitize};
 use crate::json::{self, InlineVec, Kind, Member, ObjectError, OptSpan, Span, Text};
 use crate::jwt::JwtHeader;
+use crate::request;
 use crate::secret::{AccessToken, IdToken, OtherSecret, RefreshToken, SecretBuf, SecretRef, wipe};
 use crate::time::UnixTime;
 
@@ -389,11 +390,8 @@ impl<'a> AuthResultRef<'a> {
     /// moves over).
     #[must_use]
     pub fn into_owned(mut self) -> AuthResult {
-        let mut text = String::with_capacity(self.body.len() + self.side.len());
-        text.push_str(self.body);
-        text.push_str(&self.side);
         AuthResult::from_parts(
-            SecretBuf::new(text),
+            SecretBuf::joined(self.body, &self.side),
             self.body.len(),
             std::mem::take(&mut self.fields),
             self.id_token_header.take(),
@@ -690,11 +688,8 @@ pub fn parse_refresh_response<B: AsRef<[u8]>>(response: &Response<B>) -> Result<
             return Err(e);
         }
     };
-    let mut text = String::with_capacity(body.len() + side.len());
-    text.push_str(body);
-    text.push_str(&side);
+    out.buf = SecretBuf::joined(body, &side);
     wipe(&mut side);
-    out.buf = SecretBuf::new(text);
     out.body_len = body.len();
     Ok(out)
 }
@@ -798,9 +793,8 @@ fn parse_into<'b, B: AsRef<[u8]>>(
     // still hands it over. A repeated `refresh_token` is ambiguous and is not used.
     let mut rt = members.iter().filter(|m| m.id == REFRESH_TOKEN);
     let rotated = match (rt.next(), rt.next()) {
-        (Some(m), None) => {
-            json::string_span(body, m, side).filter(|s| printable_ascii(Text::new(body, side).get(*s)))
-        }
+        (Some(m), None) => json::string_span(body, m, side)
+            .filter(|s| request::printable_ascii(Text::new(body, side).get(*s))),
         _ => None,
     };
     let with_rotated = |kind: ProtocolErrorKind, side: &String| {
@@ -890,7 +884,7 @@ fn parse_success(
                     Some(t) => t,
                     None => {
                         let t = non_empty(body, side, m, "refresh_token")?;
-                        if !printable_ascii(Text::new(body, side).get(t)) {
+                        if !request::printable_ascii(Text::new(body, side).get(t)) {
                             return Err(invalid(
                                 "refresh_token",
                                 "holds a character outside printable ASCII",
@@ -944,13 +938,6 @@ fn parse_success(
         TokenType::Given(token_type)
     };
     Ok(())
-}
-
-/// A refresh token's syntax (RFC 6749 A.17, as `check_refresh_token`): non-empty, `%x20-7E`
-/// only. Branch-free over the bytes, so that it vectorises.
-fn printable_ascii(token: &str) -> bool {
-    // `b - 0x20 < 0x5F` is `0x20 <= b <= 0x7E`; OR-ing the failures keeps it branch-free.
-    !token.is_empty() && token.bytes().fold(0u8, |bad, b| bad | u8::from(b.wrapping_sub(0x20) >= 0x5F)) == 0
 }
 
 /// `expires_in`: a JSON integer or a string of ASCII digits, `0..=u64::MAX`.

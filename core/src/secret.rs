@@ -28,6 +28,14 @@ impl SecretBuf {
         Self(text)
     }
 
+    /// The body, then the side text, in one allocation.
+    pub(crate) fn joined(body: &str, side: &str) -> Self {
+        let mut text = String::with_capacity(body.len() + side.len());
+        text.push_str(body);
+        text.push_str(side);
+        Self(text)
+    }
+
     pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
