@@ -209,9 +209,11 @@ pub struct Session {
     rotated_unsaved: bool,
     /// A refresh was asked for whatever the access token's lifetime.
     forced: bool,
-    /// The lifetime of the current access token, when this session obtained it: the
-    /// margin is at most half of it, so that a short-lived token is used at all.
-    lifetime: Option<Duration>,
+    /// The current access token's lifetime and exact expiry, when this session obtained
+    /// it: the margin is at most half the lifetime, so that a short-lived token is used at
+    /// all, and the margin counts from the exact expiry, not from the whole second the
+    /// store keeps.
+    obtained: Option<Obtained>,
     /// The access token of a refresh was just stored: the next poll hands it out once,
     /// however short its life (never an endless run of refreshes).
     refreshed: bool,
@@ -238,9 +240,17 @@ enum State {
     Sending { attempt: u32, sent_at: UnixTime, previous: Option<Box<IdTokenPayload>> },
     /// A transient failure: attempt number `attempt` is sent at `until`.
     Backoff { attempt: u32, until: UnixTime },
-    /// A new token set to be stored; `handed_out` once `Store` was returned; `lifetime` of
-    /// its access token when it is a new one.
-    Storing { tokens: Box<TokenSet>, handed_out: bool, lifetime: Option<Duration> },
+    /// A new token set to be stored; `handed_out` once `Store` was returned; `obtained`
+    /// when its access token is a new one.
+    Storing { tokens: Box<TokenSet>, handed_out: bool, obtained: Option<Obtained> },
+}
+
+/// An access token this session obtained: its lifetime, and when it expires to the
+/// nanosecond (`sent_at + lifetime`; the token set keeps whole seconds, rounded down).
+#[derive(Clone, Copy, Debug)]
+struct Obtained {
+    lifetime: Duration,
+    expires_at: UnixTime,
 }
 
 impl State {
@@ -286,7 +296,7 @@ impl Session {
             dirty: false,
             rotated_unsaved: false,
             forced: false,
-            lifetime: None,
+            obtained: None,
             refreshed: false,
             dead: None,
             failure: None,
@@ -431,7 +441,7 @@ impl Session {
         {
             let tokens = tokens.clone();
             self.state =
-                State::Storing { tokens: Box::new(tokens.clone()), handed_out: true, lifetime: None };
+                State::Storing { tokens: Box::new(tokens.clone()), handed_out: true, obtained: None };
             return Action::Store(tokens);
         }
         if let Some(dead) = &self.dead {
@@ -445,8 +455,15 @@ impl Session {
     fn usable(&self, now: UnixTime, just_refreshed: bool) -> Option<(AccessToken, UnixTime)> {
         let tokens = self.tokens.as_ref()?;
         let access_token = tokens.access_token.as_ref()?;
-        let expires_at = UnixTime::from_secs(tokens.expires_at?);
-        let margin = self.lifetime.map_or(self.margin, |lifetime| self.margin.min(lifetime / 2));
+        let stored_expiry = tokens.expires_at?;
+        // The exact expiry of a token this session obtained: the stored whole second would
+        // shorten the fresh window by up to a second (all of it, for a 2 s token).
+        let (expires_at, margin) = match self.obtained {
+            Some(o) if o.expires_at.as_secs() == stored_expiry => {
+                (o.expires_at, self.margin.min(o.lifetime / 2))
+            }
+            _ => (UnixTime::from_secs(stored_expiry), self.margin),
+        };
         let fresh_until = expires_at - margin;
         let fresh_until = if now < fresh_until {
             fresh_until
@@ -520,7 +537,7 @@ impl Session {
             Ok(Some(stored)) if self.is_newer(&stored) => {
                 self.tokens = Some(stored);
                 self.dirty = false;
-                self.lifetime = None;
+                self.obtained = None;
                 self.dead = None;
                 self.cool_until = None;
             }
@@ -559,6 +576,7 @@ impl Session {
             Ok((result, continuity)) => {
                 let Some(tokens) = &self.tokens else { return };
                 let lifetime = result.expires_in().map_or(self.default_lifetime, Duration::from_secs);
+                let obtained = Obtained { lifetime, expires_at: sent_at + lifetime };
                 let mut new = tokens.after_refresh(&result, sent_at, self.default_lifetime);
                 if result.scope().is_none() && self.scope.is_some() {
                     new.scope.clone_from(&self.scope); // rule 17: the requested scope
@@ -567,7 +585,7 @@ impl Session {
                 self.forced = false;
                 self.cool_until = None;
                 self.state =
-                    State::Storing { tokens: Box::new(new), handed_out: false, lifetime: Some(lifetime) };
+                    State::Storing { tokens: Box::new(new), handed_out: false, obtained: Some(obtained) };
             }
             Err(error) => self.handle_failure(now, attempt, error),
         }
@@ -593,7 +611,7 @@ impl Session {
             let mut new = tokens.clone();
             new.refresh_token = rotated;
             self.failure = Some(error);
-            self.state = State::Storing { tokens: Box::new(new), handed_out: false, lifetime: None };
+            self.state = State::Storing { tokens: Box::new(new), handed_out: false, obtained: None };
             return;
         }
         if let Error::Server(oauth) = &error
@@ -627,13 +645,13 @@ impl Session {
         if !matches!(self.state, State::Storing { handed_out: true, .. }) {
             return;
         }
-        let State::Storing { tokens: mut new, lifetime, .. } =
+        let State::Storing { tokens: mut new, obtained, .. } =
             std::mem::replace(&mut self.state, State::Locked)
         else {
             return;
         };
-        if lifetime.is_some() {
-            self.lifetime = lifetime;
+        if obtained.is_some() {
+            self.obtained = obtained;
         } else if let Some(old) = &self.tokens
             && old.access_token == new.access_token
         {
@@ -649,7 +667,7 @@ impl Session {
                 self.rotated_unsaved = false;
                 // Only an access token this refresh obtained is handed out whatever its
                 // lifetime; a set written again may hold one that expired long ago.
-                self.refreshed = lifetime.is_some();
+                self.refreshed = obtained.is_some();
             }
             Err(e) => {
                 self.dirty = true;
@@ -697,8 +715,8 @@ impl Session {
                     TransportError::new(TransportErrorKind::Interrupted, "the refresh was abandoned").into(),
                 );
             }
-            State::Storing { tokens, lifetime, .. } => {
-                self.state = State::Storing { tokens, handed_out: true, lifetime };
+            State::Storing { tokens, obtained, .. } => {
+                self.state = State::Storing { tokens, handed_out: true, obtained };
                 self.handle_stored(Err("the store write was abandoned"));
                 self.state = State::Idle;
             }

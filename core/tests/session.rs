@@ -306,6 +306,34 @@ fn a_token_living_less_than_the_margin_is_used_and_refreshed_at_half_its_life() 
     assert_eq!(world.sent.len(), 3);
 }
 
+/// The store keeps `expires_at` in whole seconds, rounded down. A session that obtained the
+/// token itself counts the margin from the exact expiry: with the rounded second, a 2 s
+/// token sent at `T0 + 0.9 s` would be fresh for 0.1 s instead of 1 s, and a 3600 s one
+/// refreshed up to a second before its margin.
+#[test]
+fn the_margin_counts_from_the_exact_expiry_not_the_stored_whole_second() {
+    let sent = t(T0) + Duration::from_millis(900);
+    for (expires_in, margin) in [(2, Duration::from_secs(1)), (3600, Duration::from_secs(60))] {
+        let mut world = World::new(Some(stored("rt-1", None, None)))
+            .reply(ok(success("at-2", Some("rt-2"), Some(expires_in), None)))
+            .reply(ok(success("at-3", Some("rt-3"), Some(3600), None)));
+        world.latency = Duration::ZERO;
+        world.now = sent;
+        let mut session = Session::new(client());
+        let exact_fresh_until = sent + Duration::from_secs(expires_in) - margin;
+        assert_eq!(ready(world.run(&mut session)), ("at-2".into(), exact_fresh_until));
+        assert_eq!(world.stored().expires_at, Some(T0 + expires_in), "the store keeps whole seconds");
+        // Just before the exact end of the fresh window: no refresh, no I/O.
+        world.now = exact_fresh_until - Duration::from_nanos(1);
+        assert_eq!(ready(world.run(&mut session)).0, "at-2");
+        assert_eq!((world.loads, world.sent.len()), (1, 1));
+        // At its end: the refresh.
+        world.now = exact_fresh_until;
+        assert_eq!(ready(world.run(&mut session)).0, "at-3");
+        assert_eq!(world.sent.len(), 2);
+    }
+}
+
 #[test]
 fn a_stored_access_token_without_expires_at_counts_as_expired() {
     let mut world = World::new(Some(stored("rt-1", Some("at-1"), None))).reply(ok(success(

@@ -399,8 +399,9 @@ enum Out {
 
 #[derive(Debug)]
 enum StoreKind {
-    /// The set of a successful refresh.
-    Refreshed,
+    /// The set of a successful refresh, whose access token expires exactly at `expiry`
+    /// (`sent_at + lifetime`; the set keeps whole seconds).
+    Refreshed { expiry: UnixTime },
     /// The previous set with a rotated refresh token from a broken response, whose error is
     /// reported once the set is written.
     Rotated(Report),
@@ -480,6 +481,9 @@ struct Model {
     forbidden: Vec<String>,
     /// Access tokens reported invalid: never handed out again.
     invalidated: Vec<String>,
+    /// The exact expiry of the current access token when this session obtained it (the
+    /// set keeps it rounded down to whole seconds): the margin counts from it.
+    exact_expiry: Option<UnixTime>,
 }
 
 /// What a poll said, for the cooperative driver.
@@ -964,7 +968,10 @@ impl Harness {
             "Ready hands out an access token reported invalid"
         );
         assert!(!m.forced, "Ready during a forced refresh");
-        let Some(expires_at) = cur.expires_at.map(UnixTime::from_secs) else {
+        let Some(expires_at) = cur.expires_at.map(|whole| match m.exact_expiry {
+            Some(exact) if exact.as_secs() == whole => exact,
+            _ => UnixTime::from_secs(whole),
+        }) else {
             panic!("Ready with an access token of unknown expiry")
         };
         if let Some(e) = refresh_error {
@@ -1138,6 +1145,7 @@ impl Harness {
         self.m.locked = true;
         if adopted {
             self.m.current = stored;
+            self.m.exact_expiry = None;
             self.m.dirty = false;
             self.m.signed_out = false;
             self.stats.adopted += 1;
@@ -1172,12 +1180,17 @@ impl Harness {
             Ok((result, _)) => {
                 assert!(!other_identity, "an ID token naming another issuer, subject or audience passed");
                 let new = self.refreshed_set(&result, sent_at);
+                let expiry = sent_at + result.expires_in().map_or(self.default_lifetime, secs);
                 let rotated = new.refresh_token.expose_secret().to_owned();
                 if rotated != rt {
                     self.rotated_away(&rt, &rotated);
                     self.stats.rotated += 1;
                 }
-                self.m.out = Out::Store { set: Box::new(new), handed_out: false, kind: StoreKind::Refreshed };
+                self.m.out = Out::Store {
+                    set: Box::new(new),
+                    handed_out: false,
+                    kind: StoreKind::Refreshed { expiry },
+                };
                 self.m.forced = false;
                 self.m.attempts = 0;
                 self.stats.refreshed += 1;
@@ -1309,8 +1322,9 @@ impl Harness {
 
     fn after_store(&mut self, mut set: TokenSet, kind: StoreKind, ok: bool) {
         let rt = set.refresh_token.expose_secret().to_owned();
-        if !matches!(kind, StoreKind::Refreshed)
-            && let Some(cur) = &self.m.current
+        if let StoreKind::Refreshed { expiry } = kind {
+            self.m.exact_expiry = Some(expiry);
+        } else if let Some(cur) = &self.m.current
             && cur.access_token == set.access_token
         {
             // A copy of the current set: an access token reported invalid meanwhile stays so.
@@ -1323,7 +1337,7 @@ impl Harness {
                 self.m.unsaved = None;
                 self.stats.rotation_stored += 1;
             }
-            self.m.just_refreshed = matches!(kind, StoreKind::Refreshed);
+            self.m.just_refreshed = matches!(kind, StoreKind::Refreshed { .. });
             if let StoreKind::Rotated(report) = kind {
                 self.m.report = Some(report);
             }
