@@ -16,7 +16,7 @@ use oidc_refresh::hyper::{Options, TokenManager, Transport};
 use oidc_refresh::{
     AccessToken, ClientConfig, Error, IdToken, MemoryStore, RefreshToken, TokenSet, TokenStore,
 };
-use provider::{Provider, field};
+use provider::{Provider, VirtualClock, field};
 use tokio::runtime::{Builder, Runtime};
 
 fn multi_thread() -> Runtime {
@@ -100,17 +100,26 @@ fn two_hundred_tasks_cause_exactly_one_refresh_and_the_grant_stays_alive() {
 
 #[test]
 fn a_short_lived_access_token_is_refreshed_once_more_after_it_expires() {
+    // The provider's access tokens live 2 s. The manager reads a clock that moves only when
+    // the test says, so how long a refresh takes changes nothing.
     let p = Provider::start_with(&[("AT_TTL", "2")]);
-    let manager = signed_in(&p);
+    let clock = VirtualClock::at_real_time();
+    let manager = signed_in(&p).with_clock(clock.reader());
     let (grants, errors) = p.stats();
     let rt = multi_thread();
+    let sent_at = clock.now();
     let first = rt.block_on(manager.access_token()).unwrap();
+    assert_eq!(p.stats(), (grants + 1, errors));
+    // Fresh for half its life (the 60 s margin is capped at half of 2 s), counted from the
+    // exact send time: no new refresh up to the last nanosecond of that second.
+    clock.set(sent_at + Duration::from_secs(1) - Duration::from_nanos(1));
     for _ in 0..100 {
         assert_eq!(rt.block_on(manager.access_token()).unwrap(), first);
     }
     assert_eq!(p.stats(), (grants + 1, errors));
 
-    std::thread::sleep(Duration::from_secs(3));
+    // Expired: 50 tasks at once cause one more refresh.
+    clock.set(sent_at + Duration::from_secs(3));
     let tokens: Vec<_> =
         rt.block_on(on_tasks(&manager, 50, |_| {})).into_iter().map(Result::unwrap).collect();
     assert!(tokens.iter().all(|t| t == &tokens[0] && t != &first));

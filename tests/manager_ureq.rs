@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use oidc_refresh::ureq::{Options, TokenManager, Transport};
 use oidc_refresh::{ClientConfig, IdToken, MemoryStore, RefreshToken, TokenSet, TokenStore};
-use provider::{Provider, field};
+use provider::{Provider, VirtualClock, field};
 
 /// A manager for a freshly signed-in `public-client`: the store holds the login's refresh
 /// and ID tokens, no access token.
@@ -78,17 +78,25 @@ fn two_hundred_threads_cause_exactly_one_refresh_and_the_grant_stays_alive() {
 
 #[test]
 fn a_short_lived_access_token_is_refreshed_once_more_after_it_expires() {
+    // The provider's access tokens live 2 s. The manager reads a clock that moves only when
+    // the test says, so how long a refresh takes changes nothing.
     let p = Provider::start_with(&[("AT_TTL", "2")]);
-    let manager = signed_in(&p);
+    let clock = VirtualClock::at_real_time();
+    let manager = signed_in(&p).with_clock(clock.reader());
     let (grants, errors) = p.stats();
+    let sent_at = clock.now();
     let first = manager.access_token().unwrap();
-    // Fresh for half its life (the 60 s margin is capped at half of 2 s): no new refresh.
+    assert_eq!(p.stats(), (grants + 1, errors));
+    // Fresh for half its life (the 60 s margin is capped at half of 2 s), counted from the
+    // exact send time: no new refresh up to the last nanosecond of that second.
+    clock.set(sent_at + Duration::from_secs(1) - Duration::from_nanos(1));
     for _ in 0..100 {
         assert_eq!(manager.access_token().unwrap(), first);
     }
     assert_eq!(p.stats(), (grants + 1, errors));
 
-    std::thread::sleep(Duration::from_secs(3));
+    // Expired: 50 threads at once cause one more refresh.
+    clock.set(sent_at + Duration::from_secs(3));
     let tokens = on_threads(50, || manager.access_token().unwrap());
     assert!(tokens.iter().all(|t| t == &tokens[0] && t != &first));
     assert_eq!(p.stats(), (grants + 2, errors), "one more refresh, for 50 threads");

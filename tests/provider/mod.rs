@@ -150,7 +150,10 @@ impl Provider {
             oidc_refresh::ureq::Transport::new(oidc_refresh::ureq::Options::default()).expect("transport");
         let response = transport.execute(request).expect("stats");
         let v: serde_json::Value = serde_json::from_slice(response.body()).expect("stats JSON");
-        (v["refresh_grants"].as_u64().unwrap_or(0), v["refresh_errors"].as_u64().unwrap_or(0))
+        let counter = |name: &str| {
+            v[name].as_u64().unwrap_or_else(|| panic!("the provider's stats have no counter `{name}`: {v}"))
+        };
+        (counter("refresh_grants"), counter("refresh_errors"))
     }
 }
 
@@ -164,6 +167,39 @@ impl Drop for Provider {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+}
+
+/// A clock that stands still until the test moves it, for a manager's `with_clock`: it
+/// starts at the real time (the provider's ID tokens are checked against it) and never
+/// moves by itself, so that whether a token is fresh never depends on how long a refresh
+/// took.
+#[derive(Clone)]
+pub struct VirtualClock(std::sync::Arc<std::sync::Mutex<oidc_refresh::UnixTime>>);
+
+impl VirtualClock {
+    /// A clock at the real time now.
+    pub fn at_real_time() -> VirtualClock {
+        let real = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("after 1970");
+        VirtualClock(std::sync::Arc::new(std::sync::Mutex::new(
+            oidc_refresh::UnixTime::from_duration_since_epoch(real),
+        )))
+    }
+
+    /// The time it shows.
+    pub fn now(&self) -> oidc_refresh::UnixTime {
+        *self.0.lock().expect("clock lock")
+    }
+
+    /// Moves it to `t`.
+    pub fn set(&self, t: oidc_refresh::UnixTime) {
+        *self.0.lock().expect("clock lock") = t;
+    }
+
+    /// The closure a manager's `with_clock` takes.
+    pub fn reader(&self) -> impl Fn() -> oidc_refresh::UnixTime + Send + Sync + 'static {
+        let clock = self.clone();
+        move || clock.now()
     }
 }
 

@@ -74,6 +74,7 @@ impl<S: TokenStore + 'static> Clone for TokenManager<S> {
 
 struct Inner<S: TokenStore + 'static> {
     transport: Transport,
+    clock: Clock,
     store: S,
     /// The fresh path: the access token and until when it may be handed out.
     fresh: ArcSwapOption<Fresh>,
@@ -112,6 +113,7 @@ impl<S: TokenStore + 'static> TokenManager<S> {
         let seed = RandomState::new().hash_one(now().duration_since_epoch());
         let inner = Inner {
             transport,
+            clock: Clock::System,
             store,
             fresh: ArcSwapOption::empty(),
             invalid: Mutex::new(Vec::new()),
@@ -119,6 +121,35 @@ impl<S: TokenStore + 'static> TokenManager<S> {
             session: tokio::sync::Mutex::new(session.with_jitter_seed(seed)),
         };
         Self { inner: Arc::new(inner) }
+    }
+
+    /// Reads the time from `clock` instead of the system clock, e.g. a virtual clock in a
+    /// test: it decides whether the access token is fresh and from when a lifetime counts
+    /// (backoffs are still slept in real time).
+    ///
+    /// # Panics
+    ///
+    /// When the manager was cloned already: set the clock right after building it.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicU64, Ordering};
+    /// use oidc_refresh_hyper::core::{ClientConfig, MemoryStore, UnixTime};
+    /// use oidc_refresh_hyper::{Options, TokenManager, Transport};
+    ///
+    /// let virtual_secs = Arc::new(AtomicU64::new(1_700_000_000));
+    /// let clock = Arc::clone(&virtual_secs);
+    /// let client = ClientConfig::new("https://id.example/token", "my-app")?;
+    /// let manager = TokenManager::new(Transport::new(Options::default())?, client, MemoryStore::default())
+    ///     .with_clock(move || UnixTime::from_secs(clock.load(Ordering::Relaxed)));
+    /// virtual_secs.fetch_add(3600, Ordering::Relaxed); // an hour passes at once
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn with_clock(mut self, clock: impl Fn() -> UnixTime + Send + Sync + 'static) -> Self {
+        let inner = Arc::get_mut(&mut self.inner).expect("with_clock is called before the manager is cloned");
+        inner.clock = Clock::Custom(Arc::new(clock));
+        self
     }
 
     /// The store.
@@ -231,7 +262,7 @@ impl<S: TokenStore + 'static> Inner<S> {
     fn fresh_token(&self) -> Option<AccessToken> {
         let fresh = self.fresh.load();
         let fresh = fresh.as_ref()?;
-        (now() < fresh.fresh_until).then(|| fresh.access_token.clone())
+        (self.clock.now() < fresh.fresh_until).then(|| fresh.access_token.clone())
     }
 
     /// One run of the session's loop: the body of a refresh task.
@@ -245,7 +276,7 @@ impl<S: TokenStore + 'static> Inner<S> {
         }
         let mut lock: Option<StoreLock> = None; // from Load to the end of the refresh
         loop {
-            let sent_at = now();
+            let sent_at = self.clock.now();
             match session.poll(sent_at) {
                 Action::Ready { access_token, fresh_until, refresh_error } => {
                     if let Some(e) = refresh_error {
@@ -264,8 +295,8 @@ impl<S: TokenStore + 'static> Inner<S> {
                     Err(e) => session.handle_loaded(Err(e)),
                 },
                 Action::Send(request) => match self.transport.execute(request).await {
-                    Ok(response) => session.handle_response(now(), &response),
-                    Err(e) => session.handle_transport_error(now(), e),
+                    Ok(response) => session.handle_response(self.clock.now(), &response),
+                    Err(e) => session.handle_transport_error(self.clock.now(), e),
                 },
                 Action::Store(tokens) => match &lock {
                     Some(held) => session.handle_stored(held.save(tokens).await),
@@ -340,6 +371,21 @@ impl StoreLock {
         let (reply, result) = oneshot::channel();
         self.saves.send((tokens, reply)).map_err(|_| "the store's thread has ended")?;
         result.await.map_err(|_| "the store's thread ended before writing")?
+    }
+}
+
+/// Where a manager reads the time.
+enum Clock {
+    System,
+    Custom(Arc<dyn Fn() -> UnixTime + Send + Sync>),
+}
+
+impl Clock {
+    fn now(&self) -> UnixTime {
+        match self {
+            Clock::System => now(),
+            Clock::Custom(clock) => clock(),
+        }
     }
 }
 

@@ -51,6 +51,7 @@ use crate::{TARGET, Transport, now};
 /// ```
 pub struct TokenManager<S: TokenStore> {
     transport: Transport,
+    clock: Clock,
     store: S,
     /// The fresh path: the access token and until when it may be handed out.
     fresh: ArcSwapOption<Fresh>,
@@ -90,12 +91,37 @@ impl<S: TokenStore> TokenManager<S> {
         let seed = RandomState::new().hash_one(now().duration_since_epoch());
         Self {
             transport,
+            clock: Clock::System,
             store,
             fresh: ArcSwapOption::empty(),
             invalid: Mutex::new(Vec::new()),
             refresh: Mutex::new(Refresh { session: session.with_jitter_seed(seed), last: None }),
             finished: AtomicU64::new(0),
         }
+    }
+
+    /// Reads the time from `clock` instead of the system clock, e.g. a virtual clock in a
+    /// test: it decides whether the access token is fresh and from when a lifetime counts
+    /// (backoffs are still slept in real time).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicU64, Ordering};
+    /// use oidc_refresh_ureq::core::{ClientConfig, MemoryStore, UnixTime};
+    /// use oidc_refresh_ureq::{Options, TokenManager, Transport};
+    ///
+    /// let virtual_secs = Arc::new(AtomicU64::new(1_700_000_000));
+    /// let clock = Arc::clone(&virtual_secs);
+    /// let client = ClientConfig::new("https://id.example/token", "my-app")?;
+    /// let manager = TokenManager::new(Transport::new(Options::default())?, client, MemoryStore::default())
+    ///     .with_clock(move || UnixTime::from_secs(clock.load(Ordering::Relaxed)));
+    /// virtual_secs.fetch_add(3600, Ordering::Relaxed); // an hour passes at once
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn with_clock(mut self, clock: impl Fn() -> UnixTime + Send + Sync + 'static) -> Self {
+        self.clock = Clock::Custom(Arc::new(clock));
+        self
     }
 
     /// The store.
@@ -168,7 +194,7 @@ impl<S: TokenStore> TokenManager<S> {
     fn fresh_token(&self) -> Option<AccessToken> {
         let fresh = self.fresh.load();
         let fresh = fresh.as_ref()?;
-        (now() < fresh.fresh_until).then(|| fresh.access_token.clone())
+        (self.clock.now() < fresh.fresh_until).then(|| fresh.access_token.clone())
     }
 
     /// One run of the session's loop, with the refresh mutex held.
@@ -188,7 +214,7 @@ impl<S: TokenStore> TokenManager<S> {
         }
         let mut lock = None; // the store's lock, from Load to the end of the refresh
         loop {
-            let sent_at = now();
+            let sent_at = self.clock.now();
             match session.poll(sent_at) {
                 Action::Ready { access_token, fresh_until, refresh_error } => {
                     if let Some(e) = refresh_error {
@@ -204,8 +230,8 @@ impl<S: TokenStore> TokenManager<S> {
                     Err(e) => session.handle_loaded(Err(e)),
                 },
                 Action::Send(request) => match self.transport.execute(request) {
-                    Ok(response) => session.handle_response(now(), &response),
-                    Err(e) => session.handle_transport_error(now(), e),
+                    Ok(response) => session.handle_response(self.clock.now(), &response),
+                    Err(e) => session.handle_transport_error(self.clock.now(), e),
                 },
                 Action::Store(tokens) => match lock.as_mut() {
                     Some(guard) => session.handle_stored(guard.save(&tokens)),
@@ -238,6 +264,21 @@ impl<S: TokenStore> TokenManager<S> {
         } else {
             let fresh = Fresh { access_token: access_token.clone(), fresh_until };
             self.fresh.store(Some(Arc::new(fresh)));
+        }
+    }
+}
+
+/// Where a manager reads the time.
+enum Clock {
+    System,
+    Custom(Arc<dyn Fn() -> UnixTime + Send + Sync>),
+}
+
+impl Clock {
+    fn now(&self) -> UnixTime {
+        match self {
+            Clock::System => now(),
+            Clock::Custom(clock) => clock(),
         }
     }
 }
