@@ -295,9 +295,10 @@ fn a_lock_holder_killed_with_sigkill_never_leaves_the_store_locked() {
         assert!(store.try_lock().unwrap().is_none(), "held by the child");
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
-        let asked = Instant::now();
-        let guard = store.lock().unwrap();
-        assert!(asked.elapsed() < Duration::from_secs(2), "the kernel released the dead holder's lock");
+        // A process's files are closed before its parent can reap it: once `wait` returns,
+        // the kernel has released the lock, so it is free at once (no waiting, no timing).
+        let guard = store.try_lock().unwrap();
+        assert!(guard.is_some(), "the kernel released the dead holder's lock");
         drop(guard);
     }
     assert!(store.lock_path().exists());

@@ -316,17 +316,19 @@ fn connection_refused_is_connect() {
     let port = closed_port();
     for d in drivers() {
         let client = ClientConfig::new(&format!("http://127.0.0.1:{port}/token"), CLIENT_ID).expect("client");
-        let opts = MatrixOptions::default();
-        let (result, elapsed) = timed(|| d.refresh(&opts, &client, &refresh_token()));
-        let e = expect_err(result, d.name());
+        // `Connect`, not `Timeout`: the refusal ended the exchange, not the deadline.
+        let e = expect_err(d.refresh(&MatrixOptions::default(), &client, &refresh_token()), d.name());
         assert_transport(&e, TransportErrorKind::Connect, d.name());
         assert!(e.is_retryable());
-        assert!(elapsed < opts.timeout, "{}: {elapsed:?}", d.name());
     }
 }
 
 #[test]
 fn a_server_that_never_answers_times_out_at_the_deadline() {
+    // The server keeps the connection open and silent until it stops (LIFETIME, 10 s), and
+    // then closes it: a client without a deadline would report `Interrupted` then. So
+    // `Timeout` says the deadline ended the exchange, and the lower bound that it did not end
+    // it early; neither depends on how busy the machine is.
     for d in drivers() {
         let server = Server::start(Behaviour::Silent);
         let opts = MatrixOptions { timeout: Duration::from_millis(1000), ..MatrixOptions::default() };
@@ -335,15 +337,16 @@ fn a_server_that_never_answers_times_out_at_the_deadline() {
         assert_transport(&e, TransportErrorKind::Timeout, d.name());
         assert!(e.is_retryable());
         assert!(elapsed >= Duration::from_millis(900), "{}: gave up early, {elapsed:?}", d.name());
-        assert!(elapsed < opts.timeout + Duration::from_millis(800), "{}: hung, {elapsed:?}", d.name());
         assert_eq!(server.finish().requests.len(), 1);
     }
 }
 
 #[test]
 fn a_slow_drip_body_times_out_at_the_total_deadline() {
-    // Headers, then a body dripping one byte every 200 ms: every read succeeds, so only the
-    // total deadline can end the exchange.
+    // Headers, then a body dripping one byte every 200 ms until the server stops (10 s) and
+    // closes, short of its Content-Length: every read succeeds, so only the total deadline can
+    // end the exchange as `Timeout`. A deadline reset by each byte would read on until the
+    // close and report `Interrupted`.
     let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n";
     for d in drivers() {
         let server = Server::start(Behaviour::DripBody {
@@ -356,16 +359,14 @@ fn a_slow_drip_body_times_out_at_the_total_deadline() {
         let e = expect_err(result, d.name());
         assert_transport(&e, TransportErrorKind::Timeout, d.name());
         assert!(elapsed >= Duration::from_millis(1300), "{}: gave up early, {elapsed:?}", d.name());
-        assert!(
-            elapsed < opts.timeout + Duration::from_millis(800),
-            "{}: deadline reset per byte? {elapsed:?}",
-            d.name()
-        );
     }
 }
 
 #[test]
 fn slow_drip_headers_time_out_at_the_total_deadline() {
+    // 104 bytes of headers, one every 100 ms: complete after 10.4 s, past the server's life
+    // (10 s). `Timeout` says the deadline ended the exchange: without one, the client
+    // would see the connection close and report `Interrupted`.
     let head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Padding: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n".to_vec();
     for d in drivers() {
         let server =
@@ -374,7 +375,7 @@ fn slow_drip_headers_time_out_at_the_total_deadline() {
         let (result, elapsed) = timed(|| d.refresh(&opts, &client_for(&server), &refresh_token()));
         let e = expect_err(result, d.name());
         assert_transport(&e, TransportErrorKind::Timeout, d.name());
-        assert!(elapsed < opts.timeout + Duration::from_millis(800), "{}: {elapsed:?}", d.name());
+        assert!(elapsed >= Duration::from_millis(900), "{}: gave up early, {elapsed:?}", d.name());
     }
 }
 
@@ -409,12 +410,11 @@ fn a_connection_closed_without_an_answer_is_interrupted() {
 fn an_endless_chunked_body_is_too_large() {
     for d in drivers() {
         let server = Server::start(Behaviour::EndlessChunked);
+        // `BodyTooLarge`, not `Timeout`: the cap ended the exchange, not the deadline.
         let opts = MatrixOptions { max_body: 100_000, ..MatrixOptions::default() };
-        let (result, elapsed) = timed(|| d.refresh(&opts, &client_for(&server), &refresh_token()));
-        let e = expect_err(result, d.name());
+        let e = expect_err(d.refresh(&opts, &client_for(&server), &refresh_token()), d.name());
         assert_transport(&e, TransportErrorKind::BodyTooLarge, d.name());
         assert!(!e.is_retryable());
-        assert!(elapsed < opts.timeout, "{}: {elapsed:?}", d.name());
     }
 }
 
@@ -573,10 +573,10 @@ fn plain_http_to_a_non_loopback_host_is_refused_before_connecting() {
             .uri("http://example.invalid/token")
             .body(b"grant_type=refresh_token&refresh_token=x".to_vec())
             .expect("request");
-        let (result, elapsed) = timed(|| d.execute(&MatrixOptions::default(), request));
-        let e = expect_err(result, d.name());
+        // `InsecureUrl` comes only from the URL check that runs before any I/O (a look-up of
+        // `example.invalid` would have failed as `Connect`).
+        let e = expect_err(d.execute(&MatrixOptions::default(), request), d.name());
         assert!(matches!(e, Error::Config(ConfigError::InsecureUrl)), "{}: {e}", d.name());
-        assert!(elapsed < Duration::from_millis(500), "{}: {elapsed:?}", d.name());
     }
 }
 
