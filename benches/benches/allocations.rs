@@ -17,8 +17,8 @@ use std::hint::black_box;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
 use oidc_refresh_benches::{
-    build_request, jsonwebtoken_12, large, lean, oauth2_5, openidconnect_4, openidconnect_verifier, ours,
-    ours_borrowed, request_cases, small,
+    build_request, jsonwebtoken_12, large, lean_best, lean_plain, lean_simd, lean_strict, oauth2_5,
+    openidconnect_4, openidconnect_verifier, ours_borrowed, ours_full, ours_lazy, request_cases, small,
 };
 
 static ALLOCS: AtomicUsize = AtomicUsize::new(0);
@@ -86,9 +86,13 @@ fn main() {
             v.name,
             v.body.len()
         );
-        row("oidc-refresh parse_refresh_response", per_call(|| ours(&v)));
-        row("oidc-refresh parse_refresh_response_borrowed", per_call(|| ours_borrowed(&v).is_some()));
-        row("lean: serde_json borrowed + base64 + claims", per_call(|| lean(&v.body)));
+        row("ours, lazy: parse_refresh_response alone", per_call(|| ours_lazy(&v)));
+        row("ours, lazy, borrowed body", per_call(|| ours_borrowed(&v).is_some()));
+        row("ours, full: the parse + every field read", per_call(|| ours_full(&v)));
+        row("lean-plain: serde_json + base64 scalar", per_call(|| lean_plain(&v.body)));
+        row("lean-simd: serde_json + base64 SIMD", per_call(|| lean_simd(&v.body)));
+        row("lean-best: sonic-rs + base64 SIMD", per_call(|| lean_best(&v.body)));
+        row("lean-strict: lean-best, repeated names refused", per_call(|| lean_strict(&v.body)));
         row("oauth2 5 (does not decode the ID token)", per_call(|| oauth2_5(&v.body)));
         row("openidconnect 4 (claims, no key)", per_call(|| openidconnect_4(&v.body, &verifier)));
         row("jsonwebtoken 12 insecure_decode", per_call(|| jsonwebtoken_12(&v.body)));

@@ -1,6 +1,6 @@
-//! Timing: every pipeline of `oidc_refresh_benches` on both vectors, request building, in
-//! one run; then the medians and the ratios to the lean baseline, read back from
-//! criterion's own estimates.
+//! Timing, interleaved: every pipeline of `oidc_refresh_benches` on both vectors, and request
+//! building, in one process; the rows take turns round after round, and each ratio is the
+//! median of the per-round ratios (see `oidc_refresh_benches::interleaved`).
 //!
 //! ```sh
 //! cargo bench -p oidc-refresh-benches --bench parse
@@ -10,128 +10,92 @@
 #![allow(missing_docs, clippy::print_stdout)]
 
 use std::hint::black_box;
-use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
-use criterion::Criterion;
+use oidc_refresh_benches::interleaved::{Row, run, show};
 use oidc_refresh_benches::{
-    build_request, jsonwebtoken_12, large, lean, oauth2_5, openidconnect_4, openidconnect_verifier, ours,
-    ours_borrowed, request_cases, small,
+    build_request, jsonwebtoken_12, large, lean_best, lean_plain, lean_simd, lean_simd_json, lean_strict,
+    oauth2_5, openidconnect_4, openidconnect_verifier, ours_full, ours_full_borrowed, ours_lazy,
+    request_cases, small,
 };
 
-/// The pipelines, in the order of the summary: criterion id and label.
-const PIPELINES: &[(&str, &str)] = &[
-    ("oidc_refresh", "oidc-refresh parse_refresh_response"),
-    ("oidc_refresh_borrowed", "oidc-refresh parse_refresh_response_borrowed"),
-    ("lean", "lean: serde_json borrowed + base64 + serde_json claims"),
-    ("oauth2_5", "oauth2 5 (does not decode the ID token)"),
-    ("openidconnect_4", "openidconnect 4 (claims, no key)"),
-    ("jsonwebtoken_12", "jsonwebtoken 12 insecure_decode"),
-];
-
-/// The targets of the issue: ours / lean at most this, per vector.
-const TARGETS: &[(&str, f64)] = &[("small", 0.65), ("large", 0.40)];
-
-fn parse_benches(c: &mut Criterion) {
-    let verifier = openidconnect_verifier();
-    for v in [small(), large()] {
-        let mut g = c.benchmark_group(format!("parse_{}", v.name));
-        g.bench_function("oidc_refresh", |b| b.iter(|| ours(black_box(&v))));
-        g.bench_function("oidc_refresh_borrowed", |b| b.iter(|| ours_borrowed(black_box(&v)).is_some()));
-        g.bench_function("lean", |b| b.iter(|| lean(black_box(&v.body))));
-        g.bench_function("oauth2_5", |b| b.iter(|| oauth2_5(black_box(&v.body))));
-        g.bench_function("openidconnect_4", |b| b.iter(|| openidconnect_4(black_box(&v.body), &verifier)));
-        g.bench_function("jsonwebtoken_12", |b| b.iter(|| jsonwebtoken_12(black_box(&v.body))));
-        g.finish();
-    }
-}
-
-fn request_benches(c: &mut Criterion) {
-    let mut g = c.benchmark_group("request");
-    for case in request_cases() {
-        g.bench_function(case.name, |b| b.iter(|| build_request(black_box(&case))));
-    }
-    g.finish();
-}
+/// The targets of the issue: ours, full / lean-best at most this, per vector.
+const TARGETS: &[(&str, f64)] = &[("small", 0.85), ("large", 0.50)];
 
 fn main() {
-    let started = SystemTime::now();
-    let out = criterion_dir();
-    let mut c = Criterion::default()
-        .output_directory(&out)
-        .warm_up_time(Duration::from_millis(800))
-        .measurement_time(Duration::from_secs(3))
-        .sample_size(60)
-        .configure_from_args();
-    parse_benches(&mut c);
-    request_benches(&mut c);
-    c.final_summary();
-    summary(&out, started);
-}
-
-/// Where criterion writes: `<target>/criterion` (the bench runs from `<target>/release/deps`).
-fn criterion_dir() -> PathBuf {
-    std::env::var_os("CRITERION_HOME").map(PathBuf::from).map_or_else(
-        || {
-            std::env::current_exe()
-                .ok()
-                .and_then(|exe| exe.ancestors().nth(3).map(|t| t.join("criterion")))
-                .unwrap_or_else(|| PathBuf::from("target/criterion"))
-        },
-        |home| home.join("criterion"),
-    )
-}
-
-/// The median (ns) criterion estimated for `group/id` in this run, if it ran.
-fn median_ns(out: &Path, group: &str, id: &str, started: SystemTime) -> Option<f64> {
-    let path = out.join(group).join(id).join("new").join("estimates.json");
-    let fresh = std::fs::metadata(&path).and_then(|m| m.modified()).is_ok_and(|t| t >= started);
-    if !fresh {
-        return None;
-    }
-    let estimates: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).ok()?).ok()?;
-    estimates["median"]["point_estimate"].as_f64()
-}
-
-fn show(ns: Option<f64>) -> String {
-    match ns {
-        Some(ns) if ns >= 1000.0 => format!("{:>9.2} µs", ns / 1000.0),
-        Some(ns) => format!("{ns:>9.1} ns"),
-        None => format!("{:>12}", "(not run)"),
-    }
-}
-
-fn summary(out: &Path, started: SystemTime) {
+    let rounds = std::env::var("ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(300);
+    let batch = Duration::from_millis(2);
+    let verifier = openidconnect_verifier();
     println!();
-    println!("== oidc-refresh benches: medians (criterion's estimates) ==");
-    let mut ratios = Vec::new();
-    for (vector, target) in TARGETS {
-        let group = format!("parse_{vector}");
-        let lean = median_ns(out, &group, "lean", started);
+    println!(
+        "== oidc-refresh parse bench: medians of {rounds} interleaved rounds (batches of ~{batch:?}); \
+         AVX2 compiled in: {} ==",
+        cfg!(target_feature = "avx2")
+    );
+    let mut verdicts = Vec::new();
+    for v in [small(), large()] {
+        let mut rows = vec![
+            Row::new("ours, lazy: parse_refresh_response alone", || ours_lazy(black_box(&v))),
+            Row::new("ours, full: the parse + every field read", || ours_full(black_box(&v))),
+            Row::new("ours, full, borrowed body", || ours_full_borrowed(black_box(&v))),
+            Row::new("lean-plain: serde_json + base64 scalar + serde_json", || {
+                lean_plain(black_box(&v.body))
+            }),
+            Row::new("lean-simd: serde_json + base64 SIMD + serde_json", || lean_simd(black_box(&v.body))),
+            Row::new("lean-best: sonic-rs + base64 SIMD + sonic-rs", || lean_best(black_box(&v.body))),
+            Row::new("simd-json + base64 SIMD + simd-json (copies the body)", || {
+                lean_simd_json(black_box(&v.body))
+            }),
+            Row::new("lean-strict: lean-best, repeated names refused", || lean_strict(black_box(&v.body))),
+            Row::new("oauth2 5 (does not decode the ID token)", || oauth2_5(black_box(&v.body))),
+            Row::new("openidconnect 4 (claims, no key)", || openidconnect_4(black_box(&v.body), &verifier)),
+            Row::new("jsonwebtoken 12 insecure_decode", || jsonwebtoken_12(black_box(&v.body))),
+        ];
+        run(&mut rows, rounds, batch);
+        let (full, plain, best, strict) = (1, 3, 5, 7);
         println!();
-        println!("{vector} vector                                                      median    / lean");
-        for (id, label) in PIPELINES {
-            let m = median_ns(out, &group, id, started);
-            let ratio = m.zip(lean).map_or_else(|| "     -".to_owned(), |(m, l)| format!("{:>6.2}", m / l));
-            println!("  {label:<58} {} {ratio}", show(m));
+        println!(
+            "{} vector ({} bytes){:>44}{:>12}{:>12}",
+            v.name,
+            v.body.len(),
+            "median",
+            "/ lean-best",
+            "/ lean-plain"
+        );
+        for row in &rows {
+            println!(
+                "  {:<58} {} {:>10.2} {:>11.2}",
+                row.label,
+                show(row.median_ns()),
+                row.ratio_to(&rows[best]),
+                row.ratio_to(&rows[plain])
+            );
         }
-        let ours = median_ns(out, &group, "oidc_refresh", started);
-        ratios.push((vector, target, ours.zip(lean).map(|(o, l)| o / l)));
+        verdicts.push((
+            v.name,
+            rows[full].ratio_to(&rows[best]),
+            rows[0].ratio_to(&rows[plain]),
+            rows[strict].ratio_to(&rows[full]),
+        ));
     }
+
+    let cases = request_cases();
+    let mut rows: Vec<_> =
+        cases.iter().map(|case| Row::new(case.name, move || build_request(black_box(case)))).collect();
+    run(&mut rows, rounds, batch);
     println!();
-    println!("request building                                                    median");
-    for case in request_cases() {
-        println!("  {:<58} {}", case.name, show(median_ns(out, "request", case.name, started)));
+    println!("request building{:>58}", "median");
+    for row in &rows {
+        println!("  {:<58} {}", row.label, show(row.median_ns()));
     }
+
     println!();
-    println!("ratios, parse_refresh_response / lean baseline (target):");
-    for (vector, target, ratio) in ratios {
-        match ratio {
-            Some(r) => println!(
-                "  {vector:<6} {r:.2} x  (target <= {target:.2}: {})",
-                if r <= *target { "met" } else { "missed" }
-            ),
-            None => println!("  {vector:<6} not measured in this run"),
-        }
+    println!("verdict (ratios of one interleaved run):");
+    for ((vector, full_best, lazy_plain, strict_full), (_, target)) in verdicts.into_iter().zip(TARGETS) {
+        println!(
+            "  {vector:<6} full / lean-best {full_best:.2} x (target <= {target:.2}: {});  \
+             lean-strict / full {strict_full:.2} x;  lazy / lean-plain {lazy_plain:.2} x",
+            if full_best <= *target { "met" } else { "missed" }
+        );
     }
 }
