@@ -159,7 +159,7 @@ pub fn lean_simd_json(body: &[u8]) -> Option<Digest> {
 
 /// [`lean_best`] with the strictness the contract asks that the crates do not give by
 /// default: a repeated name is refused at any depth (known fields by the visitors below,
-/// unknown members' values walked by [`Strict`]).
+/// unknown members' values walked by a strict walker).
 #[must_use]
 pub fn lean_strict(body: &[u8]) -> Option<Digest> {
     let response: StrictResponse<'_> = sonic_rs::from_slice(body).ok()?;
