@@ -565,6 +565,10 @@ pub(crate) trait MemberSink {
     fn name_id(_key: NameKey, _name: &[u8]) -> u8 {
         0
     }
+    /// How the receiver wants the value of a member whose name has this id read.
+    fn want(_id: u8) -> Want {
+        Want::Raw
+    }
     /// One member; `body` is the object's text, `side` where escaped names (and whatever the
     /// receiver unescapes) live.
     fn member(&mut self, body: &str, side: &mut String, m: Member);
@@ -625,7 +629,12 @@ pub(crate) fn read_object_str<S: MemberSink>(
     if text.len() > MAX_TEXT {
         return Err(ObjectError::NotJson("longer than the 1 GiB this reader takes".into()));
     }
-    if scan_object(text, side, members).is_ok() {
+    if engine() == 0 && scan_object(text, side, members).is_ok() {
+        return Ok(());
+    }
+    side.clear();
+    members.reset();
+    if engine() == 1 && read_typed(text, side, members).is_ok() {
         return Ok(());
     }
     side.clear();
@@ -633,6 +642,285 @@ pub(crate) fn read_object_str<S: MemberSink>(
     let raw = parse_members(text.as_bytes())?;
     from_raw_members(text, &raw, side, members)
         .map_err(|Bail| ObjectError::NotJson("the JSON reader lost track of a value".into()))
+}
+
+static ENGINE: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
+
+/// For the speed verdict only: 0 the scanner, 1 serde_json's typed reader.
+pub(crate) fn set_engine(engine: u8) {
+    ENGINE.store(engine, std::sync::atomic::Ordering::Relaxed);
+}
+
+#[inline(always)]
+pub(crate) fn engine() -> u8 {
+    ENGINE.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// How a reader wants a member's value read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Want {
+    /// A string is expected: read in place (borrowed; unescaped into `side` only when it holds
+    /// an escape). Any other value is walked for repeated names and depth, and only its kind
+    /// kept.
+    Str,
+    /// The value's text is kept, or typed from its text: captured as it came.
+    Raw,
+}
+
+/// Flag: the value span is the string's unescaped content, in `side`.
+pub(crate) const UNESCAPED: u8 = 8;
+/// Flag: a container read for its kind only holds a repeated name, at the value span.
+pub(crate) const NESTED_DUP: u8 = 16;
+/// Flag: a container read for its kind only nests deeper than [`MAX_KEPT_DEPTH`].
+pub(crate) const TOO_DEEP: u8 = 32;
+
+/// The nested check of a member's value, in member order: a repeated name or too deep a
+/// nesting anywhere inside it.
+pub(crate) fn nested_check(m: &Member, text: Text<'_>) -> Result<(), ObjectError> {
+    if m.flags & TOO_DEEP != 0 {
+        return Err(ObjectError::NotJson(format!("nesting deeper than {MAX_KEPT_DEPTH}")));
+    }
+    if m.flags & NESTED_DUP != 0 {
+        return Err(ObjectError::Duplicate(text.get(m.value).to_owned()));
+    }
+    if m.flags & CHECK != 0 {
+        return check_text(text.get(m.value));
+    }
+    Ok(())
+}
+
+/// What a walk of a value kept for its kind only found.
+#[derive(Default)]
+struct Walked {
+    dup: Option<String>,
+    too_deep: bool,
+}
+
+/// Walks a value as [`DupWalk`] does, but reports too deep a nesting as a finding, not an
+/// error, so that it is reported in member order.
+struct Walk(u16);
+
+impl<'de> DeserializeSeed<'de> for Walk {
+    type Value = Walked;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Walked, D::Error> {
+        if self.0 > MAX_KEPT_DEPTH {
+            <IgnoredAny as de::Deserialize>::deserialize(d)?;
+            return Ok(Walked { dup: None, too_deep: true });
+        }
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Walk {
+    type Value = Walked;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Walked, A::Error> {
+        let mut names: Vec<Cow<'de, str>> = Vec::new();
+        let mut found = Walked::default();
+        while let Some(CowStr(name)) = map.next_key::<CowStr<'de>>()? {
+            let inner = map.next_value_seed(Walk(self.0 + 1))?;
+            found.too_deep |= inner.too_deep;
+            if found.dup.is_none() {
+                found.dup = if names.contains(&name) { Some(name.clone().into_owned()) } else { inner.dup };
+            }
+            names.push(name);
+        }
+        Ok(found)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Walked, A::Error> {
+        let mut found = Walked::default();
+        while let Some(inner) = seq.next_element_seed(Walk(self.0 + 1))? {
+            found.too_deep |= inner.too_deep;
+            if found.dup.is_none() {
+                found.dup = inner.dup;
+            }
+        }
+        Ok(found)
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Walked, E> {
+        Ok(Walked::default())
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Walked, E> {
+        Ok(Walked::default())
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Walked, E> {
+        Ok(Walked::default())
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Walked, E> {
+        Ok(Walked::default())
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Walked, E> {
+        Ok(Walked::default())
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Walked, E> {
+        Ok(Walked::default())
+    }
+}
+
+/// A value read where a string is expected ([`Want::Str`]).
+enum Slot<'de> {
+    Borrowed(&'de str),
+    Owned(String),
+    Other(Kind, Walked),
+}
+
+struct StrSlot;
+
+impl<'de> DeserializeSeed<'de> for StrSlot {
+    type Value = Slot<'de>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Slot<'de>, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for StrSlot {
+    type Value = Slot<'de>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Slot<'de>, E> {
+        Ok(Slot::Borrowed(v))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Slot<'de>, E> {
+        Ok(Slot::Owned(v.to_owned()))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Slot<'de>, E> {
+        Ok(Slot::Owned(v))
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Slot<'de>, E> {
+        Ok(Slot::Other(if v { Kind::True } else { Kind::False }, Walked::default()))
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Slot<'de>, E> {
+        Ok(Slot::Other(Kind::Number, Walked::default()))
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Slot<'de>, E> {
+        Ok(Slot::Other(Kind::Number, Walked::default()))
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Slot<'de>, E> {
+        Ok(Slot::Other(Kind::Number, Walked::default()))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Slot<'de>, E> {
+        Ok(Slot::Other(Kind::Null, Walked::default()))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Slot<'de>, A::Error> {
+        Walk(1).visit_seq(seq).map(|w| Slot::Other(Kind::Array, w))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Slot<'de>, A::Error> {
+        Walk(1).visit_map(map).map(|w| Slot::Other(Kind::Object, w))
+    }
+}
+
+/// The flags of a value captured raw: escapes found with `memchr`; a container is walked for
+/// repeated names only when it can hold an object or nest (a flat array of strings cannot).
+fn raw_flags(v: &str, kind: Kind) -> u8 {
+    let b = v.as_bytes();
+    match kind {
+        Kind::String if memchr(b'\\', b).is_some() => {
+            if memchr2(b'{', b'[', b).is_some() {
+                ESCAPED | CHECK
+            } else {
+                ESCAPED
+            }
+        }
+        Kind::Array if memchr(b'{', b).is_none() && b.get(1..).is_some_and(|r| memchr(b'[', r).is_none()) => {
+            if for_each_list_str(v, |_| true) {
+                STRINGS
+            } else {
+                CHECK
+            }
+        }
+        Kind::Array | Kind::Object => CHECK,
+        _ => 0,
+    }
+}
+
+/// serde_json reads `text` as one object and hands each member to `members` as it comes,
+/// its value read as the sink wants it ([`Want`]).
+fn read_typed<S: MemberSink>(text: &str, side: &mut String, members: &mut S) -> Result<(), Bail> {
+    struct Seed<'t, 's, S> {
+        text: &'t str,
+        side: &'s mut String,
+        members: &'s mut S,
+    }
+    impl<'de, S: MemberSink> DeserializeSeed<'de> for Seed<'de, '_, S> {
+        type Value = ();
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_map(self)
+        }
+    }
+    impl<'de, S: MemberSink> Visitor<'de> for Seed<'de, '_, S> {
+        type Value = ();
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            let (text, side, members) = (self.text, self.side, self.members);
+            let base = text.len();
+            let lost = || de::Error::custom("the reader lost track of a value");
+            while let Some(CowStr(name)) = map.next_key::<CowStr<'de>>()? {
+                let name = match (&name, offset_in(text, &name)) {
+                    (Cow::Borrowed(_), Some(at)) => Span::new(at, at + name.len()),
+                    _ => {
+                        let at = base + side.len();
+                        side.push_str(&name);
+                        Span::new(at, base + side.len())
+                    }
+                };
+                let id = name_id_of::<S>(Text::new(text, side), name);
+                let m = match S::want(id) {
+                    Want::Str => match map.next_value_seed(StrSlot)? {
+                        Slot::Borrowed(v) => {
+                            let at = offset_in(text, v).ok_or_else(lost)?;
+                            Member {
+                                name,
+                                value: Span::new(at - 1, at + v.len() + 1),
+                                kind: Kind::String,
+                                flags: 0,
+                                id,
+                            }
+                        }
+                        Slot::Owned(v) => {
+                            let at = base + side.len();
+                            side.push_str(&v);
+                            let value = Span::new(at, base + side.len());
+                            Member { name, value, kind: Kind::String, flags: UNESCAPED, id }
+                        }
+                        Slot::Other(kind, walked) => {
+                            let (value, flags) = match (walked.too_deep, walked.dup) {
+                                (true, _) => (Span::default(), TOO_DEEP),
+                                (false, Some(dup)) => {
+                                    let at = base + side.len();
+                                    side.push_str(&dup);
+                                    (Span::new(at, base + side.len()), NESTED_DUP)
+                                }
+                                (false, None) => (Span::default(), 0),
+                            };
+                            Member { name, value, kind, flags, id }
+                        }
+                    },
+                    Want::Raw => {
+                        let raw: &'de RawValue = map.next_value()?;
+                        let v = raw.get();
+                        let at = offset_in(text, v).ok_or_else(lost)?;
+                        let kind = Kind::of(v.as_bytes().first().copied().unwrap_or(b'n'));
+                        Member {
+                            name,
+                            value: Span::new(at, at + v.len()),
+                            kind,
+                            flags: raw_flags(v, kind),
+                            id,
+                        }
+                    }
+                };
+                members.member(text, side, m);
+            }
+            Ok(())
+        }
+    }
+    let mut de = serde_json::Deserializer::from_str(text);
+    Seed { text, side, members }.deserialize(&mut de).and_then(|()| de.end()).map_err(|_| Bail)
 }
 
 /// Turns serde_json's members (borrowing from `text`) into spans.
@@ -1282,6 +1570,9 @@ pub(crate) fn unescape_into(content: &str, out: &mut String) -> bool {
 pub(crate) fn string_span(body: &str, m: &Member, side: &mut String) -> Option<Span> {
     if m.kind != Kind::String {
         return None;
+    }
+    if m.flags & UNESCAPED != 0 {
+        return Some(m.value);
     }
     let inner = m.string_content();
     if m.flags & ESCAPED == 0 {
