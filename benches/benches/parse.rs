@@ -13,16 +13,6 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use oidc_refresh_benches::interleaved::{Row, run, show};
-use oidc_refresh_core::__set_reader as reader;
-
-/// Runs `f` with the core reading JSON through serde_json's typed reader instead of the
-/// scanner (the verdict's alternative; see the README).
-fn with_serde_reader<T>(f: impl FnOnce() -> T) -> T {
-    reader(1);
-    let out = f();
-    reader(0);
-    out
-}
 use oidc_refresh_benches::{
     build_request, jsonwebtoken_12, large, lean_best, lean_plain, lean_simd, lean_simd_json, lean_strict,
     oauth2_5, openidconnect_4, openidconnect_verifier, ours_full, ours_full_borrowed, ours_lazy,
@@ -48,15 +38,6 @@ fn main() {
             Row::new("ours, lazy: parse_refresh_response alone", || ours_lazy(black_box(&v))),
             Row::new("ours, full: the parse + every field read", || ours_full(black_box(&v))),
             Row::new("ours, full, borrowed body", || ours_full_borrowed(black_box(&v))),
-            Row::new("ours, serde_json typed reader, lazy", || {
-                with_serde_reader(|| ours_lazy(black_box(&v)))
-            }),
-            Row::new("ours, serde_json typed reader, full", || {
-                with_serde_reader(|| ours_full(black_box(&v)))
-            }),
-            Row::new("ours, serde_json typed reader, full, borrowed", || {
-                with_serde_reader(|| ours_full_borrowed(black_box(&v)))
-            }),
             Row::new("lean-plain: serde_json + base64 scalar + serde_json", || {
                 lean_plain(black_box(&v.body))
             }),
@@ -71,7 +52,7 @@ fn main() {
             Row::new("jsonwebtoken 12 insecure_decode", || jsonwebtoken_12(black_box(&v.body))),
         ];
         run(&mut rows, rounds, batch);
-        let (full, plain, best, strict) = (1, 6, 8, 10);
+        let (full, plain, best, strict) = (1, 3, 5, 7);
         println!();
         println!(
             "{} vector ({} bytes){:>44}{:>12}{:>12}",
@@ -95,8 +76,6 @@ fn main() {
             rows[full].ratio_to(&rows[best]),
             rows[0].ratio_to(&rows[plain]),
             rows[strict].ratio_to(&rows[full]),
-            rows[3].ratio_to(&rows[0]),
-            rows[4].ratio_to(&rows[full]),
         ));
     }
 
@@ -112,17 +91,11 @@ fn main() {
 
     println!();
     println!("verdict (ratios of one interleaved run):");
-    for ((vector, full_best, lazy_plain, strict_full, serde_lazy, serde_full), (_, target)) in
-        verdicts.into_iter().zip(TARGETS)
-    {
+    for ((vector, full_best, lazy_plain, strict_full), (_, target)) in verdicts.into_iter().zip(TARGETS) {
         println!(
             "  {vector:<6} full / lean-best {full_best:.2} x (target <= {target:.2}: {});  \
              lean-strict / full {strict_full:.2} x;  lazy / lean-plain {lazy_plain:.2} x",
             if full_best <= *target { "met" } else { "missed" }
-        );
-        println!(
-            "         the scanner buys over serde_json's typed reader in the core: {serde_lazy:.2} x lazy, \
-             {serde_full:.2} x full"
         );
     }
 }

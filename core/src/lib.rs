@@ -106,12 +106,6 @@ pub use secret::{AccessToken, ClientSecret, IdToken, OtherSecret, RefreshToken, 
 pub use session::{Action, Session};
 pub use store::{StoreGuard, TokenSet, TokenStore};
 pub use time::UnixTime;
-
-/// For the speed verdict only (not an API): 0 the scanner, 1 serde_json's typed reader.
-#[doc(hidden)]
-pub fn __set_reader(engine: u8) {
-    json::set_engine(engine);
-}
 pub use validate::{
     Continuity, Expectations, IdTokenError, IdTokenErrorKind, check_refresh_response, validate_auth_result,
     validate_id_token,

@@ -97,13 +97,6 @@ impl json::MemberSink for BodyMembers {
         member_id(key, name)
     }
 
-    fn want(id: u8) -> json::Want {
-        match id {
-            EXPIRES_IN | AMR | ERROR | OUTPUT_COLLISION | 0 => json::Want::Raw,
-            _ => json::Want::Str,
-        }
-    }
-
     #[inline(always)]
     fn member(&mut self, _: &str, _: &mut String, m: Member) {
         self.0.push(m);
@@ -774,8 +767,9 @@ fn parse_into<'b, B: AsRef<[u8]>>(
                     return Err(fail(ProtocolErrorKind::DuplicateMember { name: sanitize(name, 64) }));
                 }
                 // Repeated names nested anywhere in an error body are refused too.
-                for m in members {
-                    json::nested_check(m, Text::new(body, side)).map_err(|e| fail(object_error_kind(e)))?;
+                for m in members.iter().filter(|m| m.flags & json::CHECK != 0) {
+                    json::check_text(Text::new(body, side).get(m.value))
+                        .map_err(|e| fail(object_error_kind(e)))?;
                 }
                 Err(oauth_error(status, headers, code, members, body, side).into())
             }
@@ -923,11 +917,15 @@ fn parse_success(
             }
             OUTPUT_COLLISION => {
                 // Dropped from the output, but still held to the same strictness.
-                json::nested_check(m, Text::new(body, side)).map_err(object_error_kind)?;
+                if m.flags & json::CHECK != 0 {
+                    json::check_text(Text::new(body, side).get(m.value)).map_err(object_error_kind)?;
+                }
             }
             _ => {
                 // Unknown members, and a non-null `error` (only reachable by `Deserialize`).
-                json::nested_check(m, Text::new(body, side)).map_err(object_error_kind)?;
+                if m.flags & json::CHECK != 0 {
+                    json::check_text(Text::new(body, side).get(m.value)).map_err(object_error_kind)?;
+                }
                 f.extra.push((m.name, m.value));
             }
         }
