@@ -4,13 +4,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is a failure report
 
-mod provider;
-
 use oidc_refresh::{
     AuthResult, ClientAuth, ClientConfig, ClientSecret, Continuity, Error, Fault, IdTokenPayload,
     RefreshParams, RefreshToken, decode_id_token,
 };
-use provider::{BASIC_SECRET, POST_SECRET, Provider, field};
+use oidc_refresh_testing::provider::{BASIC_SECRET, POST_SECRET, Provider, field};
 
 /// One way of running a refresh: the same calls over each transport.
 trait Driver {

@@ -5,41 +5,52 @@
 #![cfg(feature = "hyper")]
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is a failure report
 
-mod provider;
-
 use std::future::Future;
 use std::sync::Arc;
 use std::task::{Context, Waker};
 use std::time::{Duration, Instant};
 
 use oidc_refresh::hyper::{Options, TokenManager, Transport};
-use oidc_refresh::{
-    AccessToken, ClientConfig, Error, IdToken, MemoryStore, RefreshToken, TokenSet, TokenStore,
-};
-use provider::{Provider, VirtualClock, field};
+use oidc_refresh::store::{MemoryStore, TokenStore};
+use oidc_refresh::{AccessToken, ClientConfig, Clock, Error, IdToken, RefreshToken, Session, TokenSet};
+use oidc_refresh_testing::provider::{Provider, VirtualClock, field};
 use tokio::runtime::{Builder, Runtime};
 
 fn multi_thread() -> Runtime {
     Builder::new_multi_thread().worker_threads(4).enable_all().build().unwrap()
 }
 
-/// A manager for a freshly signed-in `public-client`: the store holds the login's refresh
-/// and ID tokens, no access token.
-fn signed_in(p: &Provider) -> TokenManager<Arc<MemoryStore>> {
+/// A freshly signed-in `public-client`'s token set: the login's refresh and ID tokens, no
+/// access token.
+fn login(p: &Provider) -> TokenSet {
     let login = p.login("public-client", None);
     let mut set = TokenSet::from_refresh_token(RefreshToken::new(field(&login, "refresh_token")));
     set.id_token = Some(IdToken::new(field(&login, "id_token")));
-    let client =
-        ClientConfig::new(&p.token_endpoint(), "public-client").unwrap().with_issuer(p.issuer.clone());
+    set
+}
+
+fn client_of(p: &Provider) -> ClientConfig {
+    ClientConfig::new(&p.token_endpoint(), "public-client").unwrap().with_issuer(p.issuer.clone())
+}
+
+/// A manager for a freshly signed-in `public-client`.
+fn signed_in(p: &Provider) -> TokenManager<Arc<MemoryStore>> {
     let transport = Transport::new(Options::default()).unwrap();
-    TokenManager::new(transport, client, Arc::new(MemoryStore::with_tokens(set)))
+    TokenManager::new(transport, client_of(p), Arc::new(MemoryStore::with_tokens(login(p))))
+}
+
+/// [`signed_in`] with a manager reading `clock`.
+fn signed_in_with_clock(p: &Provider, clock: VirtualClock) -> TokenManager<Arc<MemoryStore>, VirtualClock> {
+    let (transport, store) =
+        (Transport::new(Options::default()).unwrap(), MemoryStore::with_tokens(login(p)));
+    TokenManager::with_clock(transport, Session::new(client_of(p)), Arc::new(store), clock)
 }
 
 /// Runs `n` tasks calling `access_token` (after `before`), all at once.
-async fn on_tasks(
-    manager: &TokenManager<Arc<MemoryStore>>,
+async fn on_tasks<C: Clock + 'static>(
+    manager: &TokenManager<Arc<MemoryStore>, C>,
     n: usize,
-    before: impl Fn(&TokenManager<Arc<MemoryStore>>) + Clone + Send + 'static,
+    before: impl Fn(&TokenManager<Arc<MemoryStore>, C>) + Clone + Send + 'static,
 ) -> Vec<Result<AccessToken, Error>> {
     let start = Arc::new(tokio::sync::Barrier::new(n));
     let tasks: Vec<_> = (0..n)
@@ -104,7 +115,7 @@ fn a_short_lived_access_token_is_refreshed_once_more_after_it_expires() {
     // the test says, so how long a refresh takes changes nothing.
     let p = Provider::start_with(&[("AT_TTL", "2")]);
     let clock = VirtualClock::at_real_time();
-    let manager = signed_in(&p).with_clock(clock.reader());
+    let manager = signed_in_with_clock(&p, clock.clone());
     let (grants, errors) = p.stats();
     let rt = multi_thread();
     let sent_at = clock.now();

@@ -4,14 +4,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is a failure report
 
-mod provider;
-
 use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
+use oidc_refresh::store::{MemoryStore, TokenStore};
 use oidc_refresh::ureq::{Options, TokenManager, Transport};
-use oidc_refresh::{ClientConfig, IdToken, MemoryStore, RefreshToken, TokenSet, TokenStore};
-use provider::{Provider, VirtualClock, field};
+use oidc_refresh::{ClientConfig, IdToken, RefreshToken, Session, TokenSet};
+use oidc_refresh_testing::provider::{Provider, VirtualClock, field};
 
 /// A manager for a freshly signed-in `public-client`: the store holds the login's refresh
 /// and ID tokens, no access token.
@@ -25,6 +24,17 @@ fn login(p: &Provider) -> TokenSet {
     let mut set = TokenSet::from_refresh_token(RefreshToken::new(field(&login, "refresh_token")));
     set.id_token = Some(IdToken::new(field(&login, "id_token")));
     set
+}
+
+/// [`signed_in`] with a manager reading `clock`.
+fn signed_in_with_clock(p: &Provider, clock: VirtualClock) -> TokenManager<Arc<MemoryStore>, VirtualClock> {
+    let store = Arc::new(MemoryStore::with_tokens(login(p)));
+    let transport = Transport::new(Options::default()).unwrap();
+    TokenManager::with_clock(transport, Session::new(client_of(p)), store, clock)
+}
+
+fn client_of(p: &Provider) -> ClientConfig {
+    ClientConfig::new(&p.token_endpoint(), "public-client").unwrap().with_issuer(p.issuer.clone())
 }
 
 fn manager_on(p: &Provider, store: Arc<MemoryStore>) -> TokenManager<Arc<MemoryStore>> {
@@ -82,7 +92,7 @@ fn a_short_lived_access_token_is_refreshed_once_more_after_it_expires() {
     // the test says, so how long a refresh takes changes nothing.
     let p = Provider::start_with(&[("AT_TTL", "2")]);
     let clock = VirtualClock::at_real_time();
-    let manager = signed_in(&p).with_clock(clock.reader());
+    let manager = signed_in_with_clock(&p, clock.clone());
     let (grants, errors) = p.stats();
     let sent_at = clock.now();
     let first = manager.access_token().unwrap();

@@ -21,7 +21,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use oidc_refresh::store::{FileStore, FileStoreErrorKind};
-use oidc_refresh::{AccessToken, IdToken, RefreshToken, StoreGuard, TokenSet, TokenStore};
+use oidc_refresh::store::{StoreGuard, TokenStore};
+use oidc_refresh::{AccessToken, IdToken, RefreshToken, TokenSet};
 
 const CHILD_ENV: &str = "STORE_FILE_CHILD";
 const LOCKED: &str = "CHILD-HOLDS-THE-LOCK";

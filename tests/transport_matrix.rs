@@ -7,19 +7,17 @@
 
 #![cfg(any(feature = "ureq", feature = "hyper"))]
 
-mod support;
-
 use std::time::{Duration, Instant};
 
 use oidc_refresh::discovery::ProviderMetadata;
 use oidc_refresh::http::{Method, Request, Response};
 use oidc_refresh::{
-    AuthResult, BodyFormat, ClientAuth, ClientConfig, ClientSecret, ConfigError, Error, Fault,
+    AuthResult, BodyFormat, ClientAuth, ClientConfig, ClientSecret, ConfigError, Error, Fault, Options,
     ProtocolErrorKind, RefreshParams, RefreshToken, TransportErrorKind, build_refresh_request,
 };
-use support::{
-    Behaviour, EventRecorder, Listener, Server, chunked_response, closed_port, html_response, http_response,
-    json_response, test_pki,
+use oidc_refresh_testing::servers::{
+    Behaviour, ConnectProxy, EventRecorder, Listener, PROXIED_NAME, Server, chunked_response, closed_port,
+    html_response, http_response, json_response, test_pki,
 };
 
 /// The transport settings every driver is built with. Short deadlines keep the suite fast.
@@ -29,6 +27,8 @@ struct MatrixOptions {
     connect_timeout: Duration,
     max_body: u64,
     extra_roots: Vec<Vec<u8>>,
+    /// Off but in the proxy test, so that a developer's `HTTP_PROXY` cannot change results.
+    proxy_from_env: bool,
 }
 
 impl Default for MatrixOptions {
@@ -38,14 +38,30 @@ impl Default for MatrixOptions {
             connect_timeout: Duration::from_secs(1),
             max_body: 1_048_576,
             extra_roots: Vec::new(),
+            proxy_from_env: false,
         }
     }
 }
 
-/// One transport, seen blocking. Each call builds a fresh transport from the options (proxies
-/// from the environment off, so that a developer's `HTTP_PROXY` cannot change the results).
+impl MatrixOptions {
+    /// The options every transport takes.
+    fn options(&self) -> Options {
+        self.extra_roots.iter().fold(
+            Options::default()
+                .timeout(self.timeout)
+                .connect_timeout(self.connect_timeout)
+                .max_body(self.max_body)
+                .proxy_from_env(self.proxy_from_env),
+            |o, der| o.add_root_certificate_der(der.clone()),
+        )
+    }
+}
+
+/// One transport, seen blocking. Each call builds a fresh transport from the options.
 trait Driver {
     fn name(&self) -> &'static str;
+    /// The `Debug` of a transport built from `opts`.
+    fn debug(&self, opts: &MatrixOptions) -> String;
     fn refresh(
         &self,
         opts: &MatrixOptions,
@@ -59,25 +75,20 @@ trait Driver {
 #[cfg(feature = "ureq")]
 mod ureq_driver {
     use super::*;
-    use oidc_refresh::ureq::{Options, Transport};
+    use oidc_refresh::ureq::Transport;
 
     pub(super) struct Ureq;
 
     fn transport(opts: &MatrixOptions) -> Result<Transport, Error> {
-        let options = opts.extra_roots.iter().fold(
-            Options::default()
-                .timeout(opts.timeout)
-                .connect_timeout(opts.connect_timeout)
-                .max_body(opts.max_body)
-                .proxy_from_env(false),
-            |o, der| o.add_root_certificate_der(der.clone()),
-        );
-        Transport::new(options)
+        Transport::new(opts.options())
     }
 
     impl Driver for Ureq {
         fn name(&self) -> &'static str {
             "ureq"
+        }
+        fn debug(&self, opts: &MatrixOptions) -> String {
+            format!("{:?}", transport(opts))
         }
         fn refresh(
             &self,
@@ -103,21 +114,14 @@ mod ureq_driver {
 #[cfg(feature = "hyper")]
 mod hyper_driver {
     use super::*;
-    use oidc_refresh::hyper::{Options, Transport};
+    use oidc_refresh::hyper::Transport;
 
     /// The hyper transport, driven on a current-thread tokio runtime (current-thread, so that
     /// `tracing`'s thread-local subscriber in the log test sees its events).
     pub(super) struct Hyper;
 
     fn transport(opts: &MatrixOptions) -> Result<Transport, Error> {
-        let options = opts.extra_roots.iter().fold(
-            Options::default()
-                .timeout(opts.timeout)
-                .connect_timeout(opts.connect_timeout)
-                .max_body(opts.max_body),
-            |o, der| o.add_root_certificate_der(der.clone()),
-        );
-        Transport::new(options)
+        Transport::new(opts.options())
     }
 
     fn block_on<T>(f: impl Future<Output = T>) -> T {
@@ -127,6 +131,9 @@ mod hyper_driver {
     impl Driver for Hyper {
         fn name(&self) -> &'static str {
             "hyper"
+        }
+        fn debug(&self, opts: &MatrixOptions) -> String {
+            format!("{:?}", transport(opts))
         }
         fn refresh(
             &self,
@@ -645,5 +652,91 @@ fn logs_name_the_host_and_rotation_but_never_a_token() {
         for leak in [REFRESH_TOKEN, "rt-matrix-new", "at-matrix-new", secret, "0123456789abcdef"] {
             assert!(events.iter().all(|e| !e.contains(leak)), "{ctx}: leaked {leak}");
         }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Proxies from the environment
+
+/// The environment variable that makes this binary the proxy test's child.
+const PROXY_CHILD: &str = "OIDC_REFRESH_MATRIX_PROXY_CHILD";
+
+/// Proxies from the environment: an `http://` proxy reached with `CONNECT` for remote hosts,
+/// never for loopback ones. The environment is read when a transport is built, and changing
+/// this process's environment is not safe while other tests run, so the test runs this binary
+/// again as a child with `HTTPS_PROXY` pointing at a proxy on loopback.
+#[test]
+fn the_environment_proxy_is_used_for_remote_hosts_and_never_for_loopback() {
+    if let Ok(spec) = std::env::var(PROXY_CHILD) {
+        return proxy_child(&spec);
+    }
+    let pki = test_pki();
+    let tls =
+        Server::start_tls(Behaviour::Respond(json_response(200, r#"{"via":"tunnel"}"#)), pki.server_config);
+    let direct = Server::start(Behaviour::Respond(json_response(200, r#"{"via":"direct"}"#)));
+    let tls_addr = tls.url("/").trim_start_matches("https://").trim_end_matches('/').parse().expect("addr");
+    let proxy = ConnectProxy::start(tls_addr);
+
+    let mut command = std::process::Command::new(std::env::current_exe().expect("test binary"));
+    for name in ["ALL_PROXY", "all_proxy", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy"]
+    {
+        command.env_remove(name);
+    }
+    let ca: String = pki.ca_der.iter().map(|b| format!("{b:02x}")).collect();
+    let output = command
+        .args([
+            "--exact",
+            "the_environment_proxy_is_used_for_remote_hosts_and_never_for_loopback",
+            "--nocapture",
+        ])
+        .env(PROXY_CHILD, format!("{} {ca}", direct.url("/")))
+        .env("HTTPS_PROXY", proxy.url())
+        .output()
+        .expect("run the child");
+    assert!(
+        output.status.success(),
+        "child failed:\n{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let n = drivers().len();
+    let seen = proxy.seen();
+    assert_eq!(seen.len(), 2 * n, "{seen:?}");
+    for pair in seen.chunks(2) {
+        assert!(pair[0].starts_with(&format!("CONNECT {PROXIED_NAME}:443 ")), "{seen:?}");
+        assert!(pair[1].starts_with("CONNECT example.invalid:443 "), "{seen:?}");
+    }
+    assert_eq!(direct.finish().requests.len(), n, "the loopback target is reached directly");
+    assert_eq!(tls.finish().requests.len(), n, "every tunnelled request reached the server");
+}
+
+fn proxy_child(spec: &str) {
+    let (direct, ca) = spec.split_once(' ').expect("spec");
+    let ca: Vec<u8> =
+        (0..ca.len()).step_by(2).map(|i| u8::from_str_radix(&ca[i..i + 2], 16).expect("hex")).collect();
+    let opts = MatrixOptions {
+        timeout: Duration::from_secs(5),
+        extra_roots: vec![ca],
+        proxy_from_env: true,
+        ..MatrixOptions::default()
+    };
+    let get = |url: &str| Request::get(url).body(Vec::new()).expect("request");
+    for d in drivers() {
+        let shown = d.debug(&opts);
+        assert!(!shown.contains("proxy: None") && !shown.contains("proxy: false"), "{}: {shown}", d.name());
+        let off = d.debug(&MatrixOptions { proxy_from_env: false, ..opts.clone() });
+        assert!(off.contains("proxy: None") || off.contains("proxy: false"), "{}: {off}", d.name());
+
+        // Loopback: straight to the target, although a proxy is configured.
+        let response = d.execute(&opts, get(direct)).expect("direct");
+        assert_eq!(response.body().as_slice(), br#"{"via":"direct"}"#, "{}", d.name());
+
+        // A remote host: through the proxy's tunnel, TLS end to end.
+        let response = d.execute(&opts, get(&format!("https://{PROXIED_NAME}/token"))).expect("tunnelled");
+        assert_eq!(response.body().as_slice(), br#"{"via":"tunnel"}"#, "{}", d.name());
+
+        // A remote host the proxy refuses: a connect failure.
+        let e = expect_err(d.execute(&opts, get("https://example.invalid/")), d.name());
+        assert_transport(&e, TransportErrorKind::Connect, d.name());
     }
 }

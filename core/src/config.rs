@@ -74,6 +74,9 @@ pub struct ClientConfig {
 }
 
 impl ClientConfig {
+    /// The default leeway for an ID token's `exp` and `iat`: 60 s.
+    pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(60);
+
     /// A public client (`ClientAuth::None`) sending form bodies to `token_endpoint`.
     ///
     /// # Errors
@@ -92,7 +95,7 @@ impl ClientConfig {
             auth: ClientAuth::None,
             body_format: BodyFormat::Form,
             issuer: None,
-            leeway: Duration::from_secs(60),
+            leeway: Self::DEFAULT_LEEWAY,
         })
     }
 

@@ -59,8 +59,7 @@
 //! | `claims.rs` | [`IdTokenPayload`], [`decode_id_token`] |
 //! | `discovery.rs` | OpenID discovery: the request and the checks on the document |
 //! | `validate.rs` | ID-token checks: OIDC Core §3.1.3.7 and §12.2 |
-//! | `store.rs` | [`TokenSet`] (what is persisted) and the [`TokenStore`] contract |
-//! | `memory_store.rs` | [`MemoryStore`]: a [`TokenStore`] in memory |
+//! | `token_set.rs` | [`TokenSet`]: what is persisted between refreshes |
 //! | `session.rs` | [`Session`]: lifetime, rotation, the one refresh in flight, retries; the run loop |
 //! | `secret.rs` | [`AccessToken`], [`RefreshToken`], [`IdToken`], [`ClientSecret`]: redacted `Debug`, no `Display` |
 //! | `error.rs` | [`Error`] by fault: caller, server refused, server broke the protocol, ID token failed |
@@ -80,13 +79,12 @@ pub mod discovery;
 mod error;
 mod json;
 mod jwt;
-mod memory_store;
 mod request;
 mod response;
 mod secret;
 pub mod session;
-mod store;
 mod time;
+mod token_set;
 pub mod validate;
 
 pub use claims::{
@@ -99,13 +97,12 @@ pub use error::{
     TransportErrorKind,
 };
 pub use jwt::{JwtError, JwtHeader, Segment};
-pub use memory_store::{MemoryStore, MemoryStoreGuard};
 pub use request::{RefreshParams, build_refresh_request, check_refresh_token, check_scope};
 pub use response::{AuthResult, AuthResultRef, parse_refresh_response, parse_refresh_response_borrowed};
 pub use secret::{AccessToken, ClientSecret, IdToken, OtherSecret, RefreshToken, SecretRef};
 pub use session::{Action, Session};
-pub use store::{StoreGuard, TokenSet, TokenStore};
 pub use time::UnixTime;
+pub use token_set::{TokenSet, UnusableTokenSet};
 pub use validate::{
     Continuity, Expectations, IdTokenError, IdTokenErrorKind, check_refresh_response, validate_auth_result,
     validate_id_token,

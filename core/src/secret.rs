@@ -179,6 +179,32 @@ secret_string! {
     OtherSecret
 }
 
+impl AccessToken {
+    /// The `Authorization` header value that presents this token as a bearer token
+    /// (RFC 6750 §2.1), `Bearer <token>`, marked sensitive so that HTTP stacks that honour the
+    /// mark (hyper's, `http`'s `Debug`) never show or compress it.
+    ///
+    /// ```
+    /// use oidc_refresh_core::AccessToken;
+    ///
+    /// let header = AccessToken::new("at-1").bearer_header()?;
+    /// assert_eq!(header, "Bearer at-1");
+    /// assert!(header.is_sensitive());
+    /// assert_eq!(format!("{header:?}"), "Sensitive");
+    /// # Ok::<(), http::header::InvalidHeaderValue>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`http::header::InvalidHeaderValue`] when the token holds a byte a header value cannot
+    /// hold (a control character); the error shows no part of the token.
+    pub fn bearer_header(&self) -> Result<http::HeaderValue, http::header::InvalidHeaderValue> {
+        let mut value = http::HeaderValue::try_from(format!("Bearer {}", self.expose_secret()))?;
+        value.set_sensitive(true);
+        Ok(value)
+    }
+}
+
 /// A secret borrowed from a response body the caller keeps: the token accessors of
 /// [`AuthResultRef`](crate::AuthResultRef).
 ///

@@ -45,14 +45,12 @@
 //!
 //! # The run loop
 //!
-//! One driver runs this loop whenever it needs a token: a transport's clock, its `execute`,
-//! a [`TokenStore`](crate::TokenStore). Here the clock is virtual and the server canned.
+//! One driver runs this loop whenever it needs a token: a clock, an HTTP exchange, a store
+//! with an exclusive lock. Here the clock is virtual, the server canned and the store a
+//! variable; `oidc-refresh-driver` runs this very loop with real ones (its `Drive`).
 //!
 //! ```
-//! use oidc_refresh_core::{
-//!     Action, ClientConfig, Error, MemoryStore, RefreshToken, Session, StoreGuard, TokenSet,
-//!     TokenStore, UnixTime, http,
-//! };
+//! use oidc_refresh_core::{Action, ClientConfig, Error, RefreshToken, Session, TokenSet, UnixTime, http};
 //!
 //! // Stand-ins for a transport: its clock and one HTTP exchange.
 //! let mut clock = UnixTime::from_secs(1_700_000_000);
@@ -61,28 +59,26 @@
 //!     let body = br#"{"access_token":"at-2","token_type":"Bearer","expires_in":3600,"refresh_token":"rt-2"}"#;
 //!     Ok(http::Response::new(&body[..]))
 //! };
+//! // A stand-in for a store: what it holds (a real one is locked from `Load` to the end).
+//! let mut stored = Some(TokenSet::from_refresh_token(RefreshToken::new("rt-1")));
 //!
-//! let store = MemoryStore::with_tokens(TokenSet::from_refresh_token(RefreshToken::new("rt-1")));
 //! let client = ClientConfig::new("https://id.example/token", "my-app")?;
 //! let mut session = Session::new(client).with_jitter_seed(0x5eed); // seed from your RNG
 //!
-//! let mut lock = None; // the store's lock: held from `Load` to the end of the refresh
 //! let access_token = loop {
 //!     let now = clock; // read the clock once per step
 //!     match session.poll(now) {
-//!         Action::Ready { access_token, .. } => break access_token,
-//!         Action::Load => match store.lock() {
-//!             Ok(guard) => session.handle_loaded(lock.insert(guard).load()),
-//!             Err(e) => session.handle_loaded(Err(e)),
-//!         },
+//!         Action::Ready { access_token, .. } => break access_token, // then unlock
+//!         // Lock the store, re-read it under the lock.
+//!         Action::Load => session.handle_loaded(Ok::<_, Error>(stored.clone())),
 //!         // `now` was the send time: the lifetime counts from it.
 //!         Action::Send(request) => match execute(request) {
 //!             Ok(response) => session.handle_response(clock, &response),
 //!             Err(error) => session.handle_transport_error(clock, error),
 //!         },
 //!         Action::Store(tokens) => {
-//!             let guard = lock.as_mut().expect("a Store always follows a Load");
-//!             session.handle_stored(guard.save(&tokens));
+//!             stored = Some(tokens); // under the lock, atomically
+//!             session.handle_stored(Ok::<(), Error>(()));
 //!         }
 //!         Action::Wait(until) => clock = until, // sleep until then
 //!         Action::Pending => unreachable!("only one driver"),
@@ -90,10 +86,9 @@
 //!         _ => unreachable!("a newer version's action"),
 //!     }
 //! };
-//! drop(lock); // unlock only once the new set is stored
 //!
 //! assert_eq!(access_token.expose_secret(), "at-2");
-//! let stored = store.tokens().expect("stored before use");
+//! let stored = stored.expect("stored before use");
 //! assert_eq!(stored.refresh_token.expose_secret(), "rt-2");
 //! assert_eq!(stored.expires_at, Some(1_700_003_600)); // sent at + expires_in
 //!
@@ -104,8 +99,8 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! The transports' token managers (`oidc_refresh_ureq::TokenManager`,
-//! `oidc_refresh_hyper::TokenManager`) run exactly this loop behind a lock-free fast path.
+//! The token managers of `oidc-refresh-driver` run exactly this loop behind a lock-free fast
+//! path.
 
 use std::fmt;
 use std::time::Duration;
@@ -117,8 +112,8 @@ use crate::config::ClientConfig;
 use crate::error::{ConfigError, Error, OAuthError, StoreError, TransportError, TransportErrorKind};
 use crate::request::{RefreshParams, build_refresh_request};
 use crate::secret::AccessToken;
-use crate::store::TokenSet;
 use crate::time::UnixTime;
+use crate::token_set::TokenSet;
 use crate::validate::{Continuity, check_refresh_response};
 
 /// What the driver of a [`Session`] should do next: the answer of [`Session::poll`].

@@ -11,9 +11,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use oidc_refresh_core::validate::IdTokenErrorKind;
 use oidc_refresh_core::{
-    AccessToken, Action, ClientConfig, ConfigError, Continuity, Error, Fault, IdToken, MemoryStore,
-    MemoryStoreGuard, RefreshToken, Session, StoreGuard, TokenSet, TokenStore, TransportError,
-    TransportErrorKind, UnixTime, http,
+    AccessToken, Action, ClientConfig, ConfigError, Continuity, Error, Fault, IdToken, RefreshToken, Session,
+    TokenSet, TransportError, TransportErrorKind, UnixTime, http,
 };
 use serde_json::{Value, json};
 
@@ -81,6 +80,44 @@ fn status(code: u16, body: &str) -> Reply {
     Reply::Http(code, body.to_owned(), vec![])
 }
 
+/// The store of these tests: one thread, so its "lock" excludes nobody; what matters is
+/// what the session is given and what it writes. `Debug` shows no token.
+#[derive(Default)]
+struct MemoryStore {
+    tokens: std::sync::Mutex<Option<TokenSet>>,
+}
+
+impl MemoryStore {
+    fn with_tokens(tokens: TokenSet) -> Self {
+        Self { tokens: std::sync::Mutex::new(Some(tokens)) }
+    }
+    fn tokens(&self) -> Option<TokenSet> {
+        self.tokens.lock().unwrap().clone()
+    }
+    fn lock(&self) -> Result<MemoryStoreGuard<'_>, std::convert::Infallible> {
+        Ok(MemoryStoreGuard(self))
+    }
+}
+
+impl std::fmt::Debug for MemoryStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemoryStore").field("holds_tokens", &self.tokens().is_some()).finish()
+    }
+}
+
+#[derive(Debug)]
+struct MemoryStoreGuard<'a>(&'a MemoryStore);
+
+impl MemoryStoreGuard<'_> {
+    fn load(&mut self) -> Result<Option<TokenSet>, std::convert::Infallible> {
+        Ok(self.0.tokens())
+    }
+    fn save(&mut self, tokens: &TokenSet) -> Result<(), std::convert::Infallible> {
+        *self.0.tokens.lock().unwrap() = Some(tokens.clone());
+        Ok(())
+    }
+}
+
 /// A store whose next `fail_saves` writes fail.
 #[derive(Default)]
 struct FlakyStore {
@@ -91,19 +128,13 @@ struct FlakyStore {
 
 struct FlakyGuard<'a>(MemoryStoreGuard<'a>, &'a FlakyStore);
 
-impl TokenStore for FlakyStore {
-    type Error = std::io::Error;
-    type Guard<'a> = FlakyGuard<'a>;
-    fn load(&self) -> Result<Option<TokenSet>, std::io::Error> {
-        Ok(self.inner.tokens())
-    }
+impl FlakyStore {
     fn lock(&self) -> Result<FlakyGuard<'_>, std::io::Error> {
         Ok(FlakyGuard(self.inner.lock().unwrap(), self))
     }
 }
 
-impl StoreGuard for FlakyGuard<'_> {
-    type Error = std::io::Error;
+impl FlakyGuard<'_> {
     fn load(&mut self) -> Result<Option<TokenSet>, std::io::Error> {
         Ok(self.0.load().unwrap())
     }
@@ -389,7 +420,6 @@ fn while_a_refresh_is_in_flight_every_other_poll_waits_and_then_shares_its_resul
     }
     assert_eq!(store.tokens().unwrap().refresh_token.expose_secret(), "rt-1");
     session.handle_stored(guard.save(&tokens));
-    drop(guard);
     for _ in 0..200 {
         assert_eq!(ready(session.poll(now)).0, "at-2", "every waiter gets the new token");
     }
@@ -598,7 +628,6 @@ fn an_access_token_reported_invalid_while_its_set_is_written_stays_invalid() {
     let Action::Store(tokens) = session.poll(t(T0)) else { panic!("expected Store") };
     assert!(session.handle_invalid_access_token(&AccessToken::new("at-1")), "an API refused at-1");
     session.handle_stored(guard.save(&tokens));
-    drop(guard);
     let e = failed(session.poll(t(T0)));
     assert_eq!(e.fault(), Fault::ServerProtocol, "{e}");
     assert_eq!(session.tokens().unwrap().expires_at, None, "at-1 counts as expired");

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use std::sync::{Arc, Mutex};
 
 use common::{TOKEN_BODY, client, json_ok, response, serve_raw};
-use oidc_refresh_hyper::core::{ClientAuth, ClientSecret, RefreshParams, RefreshToken};
+use oidc_refresh_core::{ClientAuth, ClientSecret, RefreshParams, RefreshToken};
 use oidc_refresh_hyper::{Options, Transport};
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
@@ -91,5 +91,5 @@ async fn events_name_the_host_the_outcome_and_rotation_but_no_secret() {
             && l.contains("rotated=false")),
         "{all}"
     );
-    assert!(ours.iter().any(|l| l.contains("HTTP exchange complete") && l.contains("status=200")), "{all}");
+    assert!(ours.iter().any(|l| l.contains("HTTP exchange done") && l.contains("status=200")), "{all}");
 }

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use common::{ACCEPT_WINDOW, TOKEN_BODY, client, json_ok, listener, read_request};
-use oidc_refresh_hyper::core::{ClientConfig, IdTokenPayload, RefreshParams, RefreshToken};
+use oidc_refresh_core::{ClientConfig, IdTokenPayload, RefreshParams, RefreshToken};
 use oidc_refresh_hyper::{Options, Transport};
 use tokio::io::AsyncWriteExt;
 

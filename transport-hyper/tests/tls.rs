@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::{ACCEPT_WINDOW, Captured, TOKEN_BODY, json_ok, kind, listener, read_request};
-use oidc_refresh_hyper::core::{ClientConfig, RefreshParams, RefreshToken, TransportErrorKind};
+use oidc_refresh_core::{ClientConfig, RefreshParams, RefreshToken, TransportErrorKind};
 use oidc_refresh_hyper::{Options, Transport};
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};

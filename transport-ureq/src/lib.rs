@@ -20,8 +20,12 @@
 //! - goes through the proxy named by `ALL_PROXY`, `HTTPS_PROXY` or `HTTP_PROXY` (honouring
 //!   `NO_PROXY`) unless [`Options::proxy_from_env`] turns that off; a loopback host is always
 //!   reached directly, so plain http never leaves the machine;
-//! - emits `tracing` events with target `oidc_refresh`: the endpoint's host, the outcome
-//!   class, whether the refresh token rotated; never a token, a secret or a body.
+//! - emits the `tracing` events of [`oidc_refresh_driver::log`] (target `oidc_refresh`): the
+//!   endpoint's host, the outcome class, whether the refresh token rotated; never a token, a
+//!   secret or a body.
+//!
+//! [`TokenManager`] hands out valid access tokens to any number of threads through this
+//! transport: the driver's [blocking manager](oidc_refresh_driver::blocking::TokenManager).
 //!
 //! **What it does not do.** It never retries: a refresh token may be single-use, so whether
 //! to send it again is the caller's decision ([`Error::is_retryable`] helps). It builds,
@@ -39,7 +43,7 @@
 //! ```no_run
 //! use std::time::Duration;
 //!
-//! use oidc_refresh_ureq::core::{RefreshParams, RefreshToken};
+//! use oidc_refresh_core::{RefreshParams, RefreshToken};
 //! use oidc_refresh_ureq::{Options, Transport};
 //!
 //! let transport = Transport::new(Options::default().timeout(Duration::from_secs(10)))?;
@@ -74,152 +78,38 @@
 use std::fmt;
 use std::io;
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
-pub use oidc_refresh_core as core;
-
-mod manager;
-pub use manager::TokenManager;
-
-use oidc_refresh_core::discovery::{ProviderMetadata, build_discovery_request, parse_discovery_response};
+use oidc_refresh_core::discovery::ProviderMetadata;
 use oidc_refresh_core::http::{Request, Response};
 use oidc_refresh_core::{
     AuthResult, ClientConfig, ConfigError, Continuity, Error, IdTokenPayload, RefreshParams, TransportError,
-    TransportErrorKind, UnixTime, build_refresh_request, check_refresh_response, is_loopback_host,
-    parse_endpoint,
+    TransportErrorKind, is_loopback_host, parse_endpoint,
 };
+pub use oidc_refresh_driver::Options;
+use oidc_refresh_driver::blocking::{self, Exchange};
+use oidc_refresh_driver::{SystemClock, log, refusal};
 use ureq::tls::{Certificate, RootCerts, TlsConfig, TlsProvider};
-
-/// The `tracing` target of every event this crate emits.
-const TARGET: &str = "oidc_refresh";
 
 /// The `User-Agent` of every request.
 const USER_AGENT: &str = concat!("oidc-refresh/", env!("CARGO_PKG_VERSION"), " (ureq)");
 
-/// How a [`Transport`] sends requests: deadlines, the body cap, trusted roots, proxies.
+/// Hands out valid access tokens to any number of threads through this transport: the
+/// driver's [blocking manager](oidc_refresh_driver::blocking::TokenManager), whose docs say
+/// everything; `S` is the store, `C` the clock.
 ///
-/// ```
-/// use std::time::Duration;
-/// use oidc_refresh_ureq::Options;
+/// ```no_run
+/// use oidc_refresh_core::ClientConfig;
+/// use oidc_refresh_driver::store::FileStore;
+/// use oidc_refresh_ureq::{Options, TokenManager, Transport};
 ///
-/// let options = Options::default().timeout(Duration::from_secs(5)).max_body(64 * 1024);
-/// assert_eq!(options.get_timeout(), Duration::from_secs(5));
-/// assert_eq!(options.get_connect_timeout(), Duration::from_secs(10));
-/// assert_eq!(options.get_max_body(), 65_536);
-/// assert!(options.get_proxy_from_env());
+/// let transport = Transport::new(Options::default())?;
+/// let client = ClientConfig::new("https://id.example/token", "my-app")?;
+/// let manager = TokenManager::new(transport, client, FileStore::new("tokens.json"));
+/// let token = manager.access_token()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[non_exhaustive]
-#[derive(Clone)]
-pub struct Options {
-    timeout: Duration,
-    connect_timeout: Duration,
-    max_body: u64,
-    extra_roots: Vec<Vec<u8>>,
-    proxy_from_env: bool,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Self {
-            timeout: Self::DEFAULT_TIMEOUT,
-            connect_timeout: Self::DEFAULT_CONNECT_TIMEOUT,
-            max_body: Self::DEFAULT_MAX_BODY,
-            extra_roots: Vec::new(),
-            proxy_from_env: true,
-        }
-    }
-}
-
-impl Options {
-    /// The default deadline of one exchange: 30 s.
-    pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
-    /// The default connect timeout: 10 s.
-    pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-    /// The default cap on a response body: 1 MiB.
-    pub const DEFAULT_MAX_BODY: u64 = 1_048_576;
-
-    /// Sets the one deadline of each exchange as a whole: connecting (DNS, TCP, TLS),
-    /// sending, and receiving headers and body. It is not reset by each byte received.
-    #[must_use]
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
-        self
-    }
-
-    /// Sets the connect timeout (DNS, TCP, proxy and TLS handshakes), within the deadline.
-    #[must_use]
-    pub fn connect_timeout(mut self, connect_timeout: Duration) -> Self {
-        self.connect_timeout = connect_timeout;
-        self
-    }
-
-    /// Sets the cap on a response body in bytes, counted after transfer decoding: a body of
-    /// exactly `max_body` bytes passes, one more is [`TransportErrorKind::BodyTooLarge`].
-    #[must_use]
-    pub fn max_body(mut self, max_body: u64) -> Self {
-        self.max_body = max_body;
-        self
-    }
-
-    /// Trusts one more root certificate (DER-encoded X.509) beside Mozilla's roots, e.g.
-    /// a corporate CA. [`Transport::new`] refuses a certificate it cannot parse.
-    #[must_use]
-    pub fn add_root_certificate_der(mut self, der: Vec<u8>) -> Self {
-        self.extra_roots.push(der);
-        self
-    }
-
-    /// Whether to use the proxy named by the environment (`ALL_PROXY`, `HTTPS_PROXY`,
-    /// `HTTP_PROXY`, and their lower-case forms, honouring `NO_PROXY`), read when the
-    /// [`Transport`] is built. On by default. Loopback hosts are always reached directly.
-    #[must_use]
-    pub fn proxy_from_env(mut self, enabled: bool) -> Self {
-        self.proxy_from_env = enabled;
-        self
-    }
-
-    /// The deadline of one exchange.
-    #[must_use]
-    pub fn get_timeout(&self) -> Duration {
-        self.timeout
-    }
-
-    /// The connect timeout.
-    #[must_use]
-    pub fn get_connect_timeout(&self) -> Duration {
-        self.connect_timeout
-    }
-
-    /// The cap on a response body, in bytes.
-    #[must_use]
-    pub fn get_max_body(&self) -> u64 {
-        self.max_body
-    }
-
-    /// The extra trusted root certificates, DER-encoded.
-    #[must_use]
-    pub fn root_certificates_der(&self) -> &[Vec<u8>] {
-        &self.extra_roots
-    }
-
-    /// Whether the proxy named by the environment is used.
-    #[must_use]
-    pub fn get_proxy_from_env(&self) -> bool {
-        self.proxy_from_env
-    }
-}
-
-impl fmt::Debug for Options {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Options")
-            .field("timeout", &self.timeout)
-            .field("connect_timeout", &self.connect_timeout)
-            .field("max_body", &self.max_body)
-            .field("extra_root_certificates", &self.extra_roots.len())
-            .field("proxy_from_env", &self.proxy_from_env)
-            .finish()
-    }
-}
+pub type TokenManager<S, C = SystemClock> = blocking::TokenManager<Transport, S, C>;
 
 /// A reusable blocking HTTP client for token and discovery endpoints.
 ///
@@ -246,29 +136,29 @@ impl Transport {
     /// [`Error::Config`] with [`ConfigError::InvalidRootCertificate`] when an extra root
     /// certificate is not a parsable DER X.509 certificate (nothing is sent).
     pub fn new(options: Options) -> Result<Self, Error> {
-        if options.extra_roots.is_empty() {
+        if options.root_certificates_der().is_empty() {
             return Ok(Self::build(options, RootCerts::WebPki));
         }
         let mut check = rustls::RootCertStore::empty();
-        for (i, der) in options.extra_roots.iter().enumerate() {
+        for (i, der) in options.root_certificates_der().iter().enumerate() {
             check
                 .add(rustls::pki_types::CertificateDer::from(der.as_slice()))
                 .map_err(|_| ConfigError::InvalidRootCertificate { index: i + 1 })?;
         }
         let mozilla = webpki_root_certs::TLS_SERVER_ROOT_CERTS.iter().map(|c| Certificate::from_der(c));
-        let extra = options.extra_roots.iter().map(|der| Certificate::from_der(der).to_owned());
+        let extra = options.root_certificates_der().iter().map(|der| Certificate::from_der(der).to_owned());
         let roots = RootCerts::Specific(Arc::new(mozilla.chain(extra).collect()));
         Ok(Self::build(options, roots))
     }
 
     fn build(options: Options, roots: RootCerts) -> Self {
         let tls = TlsConfig::builder().provider(TlsProvider::Rustls).root_certs(roots).build();
-        let proxy = if options.proxy_from_env { ureq::Proxy::try_from_env() } else { None };
+        let proxy = if options.get_proxy_from_env() { ureq::Proxy::try_from_env() } else { None };
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
-            .timeout_global(Some(options.timeout))
-            .timeout_connect(Some(options.connect_timeout))
+            .timeout_global(Some(options.get_timeout()))
+            .timeout_connect(Some(options.get_connect_timeout()))
             .tls_config(tls)
             .proxy(proxy)
             .user_agent(USER_AGENT)
@@ -295,17 +185,10 @@ impl Transport {
     pub fn execute(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, Error> {
         parse_endpoint(&request.uri().to_string())?;
         let host = request.uri().host().unwrap_or_default().to_owned();
-        tracing::debug!(target: TARGET, host = %host, method = %request.method(), "HTTP exchange starts");
+        log::exchange_started(&host, request.method());
         let started = Instant::now();
         let outcome = self.exchange(request);
-        let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        match &outcome {
-            Ok(r) => tracing::debug!(target: TARGET, host = %host, status = r.status().as_u16(),
-                body_bytes = r.body().len(), elapsed_ms, "HTTP exchange done"),
-            Err(e) => {
-                tracing::debug!(target: TARGET, host = %host, error = %e, elapsed_ms, "HTTP exchange failed")
-            }
-        }
+        log::exchange_ended(&host, &outcome, started.elapsed());
         outcome
     }
 
@@ -322,16 +205,14 @@ impl Transport {
         .map_err(transport_error)?;
         let status = response.status();
         if status.is_redirection() {
-            let location = if response.headers().contains_key("location") { "with" } else { "without" };
-            return Err(TransportError::new(
-                TransportErrorKind::Redirect,
-                format!("HTTP {} {location} Location; redirects are never followed", status.as_u16()),
-            )
-            .into());
+            return Err(refusal::redirect(status, response.headers().contains_key("location")));
         }
         let (parts, body) = response.into_parts();
-        let body =
-            body.into_with_config().limit(self.options.max_body).read_to_vec().map_err(transport_error)?;
+        let body = body
+            .into_with_config()
+            .limit(self.options.get_max_body())
+            .read_to_vec()
+            .map_err(transport_error)?;
         Ok(Response::from_parts(parts, body))
     }
 
@@ -356,33 +237,24 @@ impl Transport {
     ///
     /// # Errors
     ///
-    /// [`Error::Config`] for an unusable issuer URL, the errors of [`execute`](Self::execute),
-    /// and [`Error::Protocol`] for a document that is not a 2xx JSON object, names another
-    /// issuer or lacks a usable token endpoint.
+    /// As [`blocking::discover`]: [`Error::Config`] for an unusable issuer URL, the errors of
+    /// [`execute`](Self::execute), and [`Error::Protocol`] for a document that is not a 2xx
+    /// JSON object, names another issuer or lacks a usable token endpoint.
     pub fn discover(&self, issuer: &str) -> Result<ProviderMetadata, Error> {
-        let request = build_discovery_request(issuer)?;
-        let host = request.uri().host().unwrap_or_default().to_owned();
-        tracing::info!(target: TARGET, host = %host, "discovery attempt");
-        let outcome = self.execute(request).and_then(|response| parse_discovery_response(&response, issuer));
-        match &outcome {
-            Ok(_) => tracing::info!(target: TARGET, host = %host, outcome = "success", "discovery succeeded"),
-            Err(e) => tracing::warn!(target: TARGET, host = %host, outcome = e.fault().as_str(), error = %e,
-                "discovery failed"),
-        }
-        outcome
+        blocking::discover(self, issuer)
     }
 
     /// One refresh (RFC 6749 §6): builds the request, sends it once, parses the response and
-    /// validates its ID token, if any, against `client` at [`now`].
+    /// validates its ID token, if any, against `client` at the system clock's time.
     ///
     /// # Errors
     ///
-    /// [`Error::Config`] for a refresh token, scope or client the core refuses (nothing is
-    /// sent), the errors of [`execute`](Self::execute), [`Error::Server`] for an OAuth
-    /// error (`invalid_grant`: [`Error::is_reauth_required`]), [`Error::Protocol`] for a
-    /// response that breaks the protocol, [`Error::IdToken`] for an ID token that fails
-    /// validation. The last two may hold a rotated refresh token
-    /// ([`Error::take_rotated_refresh_token`]): store it.
+    /// As [`blocking::refresh_tokens`]: [`Error::Config`] for a refresh token, scope or
+    /// client the core refuses (nothing is sent), the errors of [`execute`](Self::execute),
+    /// [`Error::Server`] for an OAuth error (`invalid_grant`:
+    /// [`Error::is_reauth_required`]), [`Error::Protocol`] for a response that breaks the
+    /// protocol, [`Error::IdToken`] for an ID token that fails validation. The last two may
+    /// hold a rotated refresh token ([`Error::take_rotated_refresh_token`]): store it.
     pub fn refresh_tokens(
         &self,
         client: &ClientConfig,
@@ -404,26 +276,13 @@ impl Transport {
         params: &RefreshParams<'_>,
         previous_id_token: Option<&IdTokenPayload>,
     ) -> Result<(AuthResult, Continuity), Error> {
-        let request = build_refresh_request(client, params)?;
-        let host = client.token_endpoint().host().unwrap_or_default();
-        tracing::info!(target: TARGET, host, "refresh attempt");
-        let outcome = self
-            .execute(request)
-            .and_then(|response| check_refresh_response(client, &response, previous_id_token, now()));
-        match &outcome {
-            Ok((result, continuity)) => {
-                let rotated = result.refresh_token().is_some_and(|new| new != params.refresh_token());
-                tracing::info!(target: TARGET, host, outcome = "success", rotated, continuity = ?continuity,
-                    expires_in = result.expires_in(), "refresh succeeded");
-            }
-            Err(e) => {
-                let rotated = e.rotated_refresh_token().is_some();
-                tracing::warn!(target: TARGET, host, outcome = e.fault().as_str(), rotated,
-                    status = e.status().map(|s| s.as_u16()), retryable = e.is_retryable(), error = %e,
-                    "refresh failed");
-            }
-        }
-        outcome
+        blocking::refresh_tokens(self, &SystemClock, client, params, previous_id_token)
+    }
+}
+
+impl Exchange for Transport {
+    fn execute(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, Error> {
+        Transport::execute(self, request)
     }
 }
 
@@ -438,13 +297,6 @@ pub fn refresh_tokens(client: &ClientConfig, params: &RefreshParams<'_>) -> Resu
     DEFAULT
         .get_or_init(|| Transport::build(Options::default(), RootCerts::WebPki))
         .refresh_tokens(client, params)
-}
-
-/// The current time as the core wants it: the transport's one clock read per response.
-/// A system clock before 1970 reads as the epoch.
-#[must_use]
-pub fn now() -> UnixTime {
-    UnixTime::from_duration_since_epoch(SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default())
 }
 
 /// Maps a ureq error to the core's transport error classes.

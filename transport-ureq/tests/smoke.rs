@@ -1,33 +1,9 @@
 //! Smoke tests of the ureq transport that need no server. The network behaviour is covered
 //! for every transport by the root package's `tests/transport_matrix.rs`.
 
-use std::time::Duration;
-
-use oidc_refresh_ureq::core::http::{Method, Request};
-use oidc_refresh_ureq::core::{ClientConfig, ConfigError, Error, Fault, RefreshParams, RefreshToken};
-use oidc_refresh_ureq::{Options, Transport, now};
-
-#[test]
-fn options_defaults_and_builder() {
-    let o = Options::default();
-    assert_eq!(o.get_timeout(), Duration::from_secs(30));
-    assert_eq!(o.get_connect_timeout(), Duration::from_secs(10));
-    assert_eq!(o.get_max_body(), 1_048_576);
-    assert!(o.get_proxy_from_env());
-    assert!(o.root_certificates_der().is_empty());
-
-    let o = o
-        .timeout(Duration::from_secs(3))
-        .connect_timeout(Duration::from_secs(1))
-        .max_body(10)
-        .add_root_certificate_der(vec![1, 2, 3])
-        .proxy_from_env(false);
-    assert_eq!(o.get_timeout(), Duration::from_secs(3));
-    assert_eq!(o.get_connect_timeout(), Duration::from_secs(1));
-    assert_eq!(o.get_max_body(), 10);
-    assert!(!o.get_proxy_from_env());
-    assert_eq!(o.root_certificates_der(), [vec![1, 2, 3]]);
-}
+use oidc_refresh_core::http::{Method, Request};
+use oidc_refresh_core::{ClientConfig, ConfigError, Error, Fault, RefreshParams, RefreshToken};
+use oidc_refresh_ureq::{Options, Transport};
 
 #[test]
 fn an_unparsable_root_certificate_is_refused_up_front() {
@@ -87,10 +63,4 @@ fn a_bad_refresh_token_is_refused_before_anything_is_sent() {
         Err(e) => e,
     };
     assert!(matches!(e, Error::Config(ConfigError::InvalidRefreshToken { .. })), "{e}");
-}
-
-#[test]
-fn now_reads_the_system_clock() {
-    let t = now().as_secs();
-    assert!(t > 1_700_000_000, "{t}");
 }

@@ -7,7 +7,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use oidc_refresh_hyper::core::{ClientConfig, Error, TransportErrorKind};
+use oidc_refresh_core::{ClientConfig, Error, TransportErrorKind};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;

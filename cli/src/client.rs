@@ -1,0 +1,194 @@
+//! The client and HTTP options `refresh` and `token` share, and the client configuration
+//! built from them: everything checked that needs no network, discovery left for when a
+//! request is due.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use oidc_refresh::discovery::ProviderMetadata;
+use oidc_refresh::{BodyFormat, ClientAuth, ClientConfig, ClientSecret, Error, Options};
+
+use crate::exit::Failure;
+use crate::files::read_value;
+use crate::transport::TransportArg;
+
+/// Where the token endpoint comes from (exactly one).
+#[derive(Debug, clap::Args)]
+#[group(required = true, multiple = false)]
+pub(crate) struct Endpoint {
+    /// The token endpoint URL.
+    #[arg(long, value_name = "URL")]
+    token_endpoint: Option<String>,
+    /// OpenID discovery from this issuer; every ID token's `iss` must equal it.
+    #[arg(long, value_name = "URL")]
+    issuer: Option<String>,
+    /// The ReachFive profile: https://DOMAIN/oauth/token with a JSON body.
+    #[arg(long, value_name = "DOMAIN")]
+    domain: Option<String>,
+}
+
+/// `--auth` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum AuthMethod {
+    /// A public client: client_id in the body, no secret.
+    None,
+    /// client_secret_basic.
+    Basic,
+    /// client_secret_post.
+    Post,
+}
+
+/// `--body` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum BodyArg {
+    /// application/x-www-form-urlencoded.
+    Form,
+    /// application/json (ReachFive).
+    Json,
+}
+
+/// The client and the HTTP options shared by `refresh` and `token`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct ClientArgs {
+    #[command(flatten)]
+    endpoint: Endpoint,
+    /// The client id.
+    #[arg(long, value_name = "ID")]
+    client_id: String,
+    /// A file holding the client secret (never pass a secret as a flag value). Without it,
+    /// the environment variable OIDC_REFRESH_CLIENT_SECRET is used when set.
+    #[arg(long, value_name = "FILE")]
+    client_secret_file: Option<PathBuf>,
+    /// Client authentication (default: basic with a secret, none without).
+    #[arg(long, value_enum)]
+    auth: Option<AuthMethod>,
+    /// Body encoding (default: form, json for --domain).
+    #[arg(long, value_enum)]
+    body: Option<BodyArg>,
+    /// Space-delimited scope to request.
+    #[arg(long, value_name = "SCOPE")]
+    scope: Option<String>,
+    /// HTTP transport.
+    #[arg(long, value_enum, default_value_t = TransportArg::default())]
+    pub(crate) transport: TransportArg,
+    /// One deadline, in seconds, for each HTTP exchange as a whole.
+    #[arg(long, value_name = "SECONDS", default_value_t = Options::DEFAULT_TIMEOUT.as_secs())]
+    pub(crate) timeout: u64,
+    /// Cap on a response body, in bytes (a body of exactly this size passes).
+    #[arg(long, value_name = "BYTES", default_value_t = Options::DEFAULT_MAX_BODY)]
+    pub(crate) max_body: u64,
+    /// ID-token leeway for exp and iat, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = ClientConfig::DEFAULT_LEEWAY.as_secs())]
+    leeway: u64,
+}
+
+impl ClientArgs {
+    /// The requested scope, if any.
+    pub(crate) fn scope(&self) -> Option<&str> {
+        self.scope.as_deref()
+    }
+
+    /// Checks everything about the client that needs no network (the secret file, the
+    /// authentication method, the endpoint's syntax) and leaves only discovery for
+    /// [`PreparedClient::resolve`].
+    pub(crate) fn prepare(&self) -> Result<PreparedClient, Failure> {
+        let secret = match &self.client_secret_file {
+            Some(path) => Some(read_value(path).map_err(|e| {
+                Failure::usage(format!("cannot read the client secret file {}: {e}", path.display()))
+            })?),
+            None => std::env::var("OIDC_REFRESH_CLIENT_SECRET").ok().filter(|s| !s.is_empty()),
+        }
+        .map(ClientSecret::new);
+        let auth = match (self.auth, secret) {
+            (None | Some(AuthMethod::None), None) => ClientAuth::None,
+            (Some(AuthMethod::None), Some(_)) => {
+                return Err(Failure::usage("--auth none takes no client secret"));
+            }
+            (None | Some(AuthMethod::Basic), Some(s)) => ClientAuth::ClientSecretBasic(s),
+            (Some(AuthMethod::Post), Some(s)) => ClientAuth::ClientSecretPost(s),
+            (Some(AuthMethod::Basic | AuthMethod::Post), None) => {
+                return Err(Failure::usage("--auth basic and --auth post need --client-secret-file"));
+            }
+        };
+        let e = &self.endpoint;
+        let endpoint = match (&e.token_endpoint, &e.issuer, &e.domain) {
+            (Some(url), _, _) => {
+                PreparedEndpoint::Ready(ClientConfig::new(url, self.client_id.clone()).map_err(Error::from)?)
+            }
+            (_, Some(issuer), _) => {
+                oidc_refresh::discovery::discovery_url(issuer).map_err(Error::from)?;
+                PreparedEndpoint::Discover(issuer.clone())
+            }
+            (_, _, Some(domain)) => PreparedEndpoint::Ready(
+                ClientConfig::reachfive(domain, self.client_id.clone()).map_err(Error::from)?,
+            ),
+            _ => return Err(Failure::usage("one of --token-endpoint, --issuer or --domain is required")),
+        };
+        Ok(PreparedClient {
+            endpoint,
+            client_id: self.client_id.clone(),
+            auth,
+            leeway: Duration::from_secs(self.leeway),
+            body: self.body,
+        })
+    }
+}
+
+/// A client configuration checked as far as possible without the network: see
+/// [`ClientArgs::prepare`].
+pub(crate) struct PreparedClient {
+    endpoint: PreparedEndpoint,
+    client_id: String,
+    auth: ClientAuth,
+    leeway: Duration,
+    body: Option<BodyArg>,
+}
+
+enum PreparedEndpoint {
+    Ready(ClientConfig),
+    Discover(String),
+}
+
+impl PreparedClient {
+    /// `true` when the client is known only after OpenID discovery (`--issuer`).
+    pub(crate) fn needs_discovery(&self) -> bool {
+        matches!(self.endpoint, PreparedEndpoint::Discover(_))
+    }
+
+    /// The client configuration, running `discover` for `--issuer`.
+    pub(crate) fn resolve(
+        &self,
+        discover: impl FnOnce(&str) -> Result<ProviderMetadata, Error>,
+    ) -> Result<ClientConfig, Error> {
+        let client = match &self.endpoint {
+            PreparedEndpoint::Ready(client) => client.clone(),
+            PreparedEndpoint::Discover(issuer) => discover(issuer)?.client(self.client_id.clone())?,
+        };
+        Ok(self.configure(client))
+    }
+
+    /// The client without any network: the configured one, or for `--issuer` a stand-in
+    /// until discovery, with the issuer's URL as its token endpoint (checked by
+    /// [`ClientArgs::prepare`]) and the issuer every ID token must name. Nothing must ever
+    /// be sent to that endpoint: replace the stand-in with [`resolve`](Self::resolve)'s
+    /// client before any request (see [`needs_discovery`](Self::needs_discovery)).
+    pub(crate) fn provisional(&self) -> Result<ClientConfig, Error> {
+        let client = match &self.endpoint {
+            PreparedEndpoint::Ready(client) => client.clone(),
+            PreparedEndpoint::Discover(issuer) => {
+                ClientConfig::new(issuer, self.client_id.clone())?.with_issuer(issuer.clone())
+            }
+        };
+        Ok(self.configure(client))
+    }
+
+    /// The authentication, leeway and body format of the command line.
+    fn configure(&self, client: ClientConfig) -> ClientConfig {
+        let client = client.with_auth(self.auth.clone()).with_leeway(self.leeway);
+        match self.body {
+            Some(BodyArg::Form) => client.with_body_format(BodyFormat::Form),
+            Some(BodyArg::Json) => client.with_body_format(BodyFormat::Json),
+            None => client,
+        }
+    }
+}

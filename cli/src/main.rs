@@ -1,0 +1,86 @@
+//! The `oidc-refresh` command line: see `oidc-refresh --help` and the README.
+//!
+//! One file per command (`parse`, `decode_id_token`, `refresh`, `token`), beside what they
+//! share: the client and HTTP options (`client`), the transport chosen at run time
+//! (`transport`), files and standard input (`files`), standard output (`output`), and the
+//! exit codes with the one-line error rule (`exit`).
+
+use std::io::{self, IsTerminal, Write};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod client;
+mod decode_id_token;
+mod exit;
+mod files;
+mod output;
+mod parse;
+mod refresh;
+mod token;
+mod transport;
+
+use exit::EXIT_CODES;
+
+/// Keep OAuth 2.0 / OpenID Connect sessions alive with the refresh-token grant.
+#[derive(Debug, Parser)]
+#[command(name = "oidc-refresh", version, about, propagate_version = true, after_help = EXIT_CODES)]
+struct Cli {
+    /// Log what happens on stderr (never a secret); RUST_LOG=... does the same with a filter.
+    #[arg(short, long, global = true)]
+    verbose: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Parse a token response body into ReachFive's AuthResult JSON.
+    Parse(parse::Args),
+    /// Decode an ID token's payload (no signature or claim check) into IdTokenPayload JSON.
+    DecodeIdToken(decode_id_token::Args),
+    /// Perform one refresh grant; the token files are replaced atomically.
+    #[command(after_help = EXIT_CODES)]
+    Refresh(refresh::Args),
+    /// Print a valid access token from a token store shared by concurrent runs, refreshing
+    /// it first only when it expires within --min-ttl seconds (or with --force).
+    #[command(after_help = EXIT_CODES)]
+    Token(token::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    let result = match cli.command {
+        Command::Parse(args) => parse::run(args),
+        Command::DecodeIdToken(args) => decode_id_token::run(args),
+        Command::Refresh(args) => refresh::run(args),
+        Command::Token(args) => token::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            // One line, whatever the message holds.
+            let line: String = f.message.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+            let _ = writeln!(io::stderr().lock(), "oidc-refresh: {line}");
+            ExitCode::from(f.exit as u8)
+        }
+    }
+}
+
+/// Logs (tracing) are off unless `-v` or `RUST_LOG` asks for them; they go to stderr, in
+/// colour only when stderr is a terminal and `NO_COLOR` is not set.
+fn init_logging(verbose: bool) {
+    use tracing_subscriber::EnvFilter;
+    let filter = match std::env::var("RUST_LOG") {
+        Ok(spec) if !spec.is_empty() => EnvFilter::new(spec),
+        _ if verbose => EnvFilter::new("oidc_refresh=debug,info"),
+        _ => return,
+    };
+    let colour = io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(io::stderr)
+        .with_ansi(colour)
+        .try_init();
+}

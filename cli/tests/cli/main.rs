@@ -1,0 +1,12 @@
+//! The command line end to end, one test binary for every command (one link, not one per
+//! command): `parse`, `refresh` and `token` against the bundled provider and scripted
+//! servers, and a store shared by the library and the command line at once.
+
+#![cfg(unix)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests: a panic is a failure report
+
+mod common;
+mod parse;
+mod refresh;
+mod shared_store;
+mod token;

@@ -1,0 +1,135 @@
+//! [`MemoryStore`]: a store in memory, for tests and for applications that persist the token
+//! set elsewhere (or not at all) and share it between the threads and tasks of one process.
+
+use std::convert::Infallible;
+use std::fmt;
+use std::future::Future;
+use std::sync::{Mutex, PoisonError};
+
+use oidc_refresh_core::TokenSet;
+
+use super::{AsyncStoreGuard, AsyncTokenStore, StoreGuard, TokenStore};
+
+/// A store in memory: one process, any number of threads and tasks. It implements both
+/// [`TokenStore`] and [`AsyncTokenStore`], with one lock for both: a blocking manager and an
+/// async one may share it.
+///
+/// Its lock ([`async_lock::Mutex`]) is taken by blocking code without a runtime and awaited
+/// by tasks without blocking a thread; reading without the lock never waits for it. It
+/// cannot fail. `Debug` shows no token.
+///
+/// ```
+/// use oidc_refresh_core::{RefreshToken, TokenSet};
+/// use oidc_refresh_driver::store::{MemoryStore, StoreGuard, TokenStore};
+///
+/// let store = MemoryStore::new();
+/// assert_eq!(TokenStore::load(&store), Ok(None));
+/// {
+///     let mut guard = store.lock()?;
+///     guard.save(&TokenSet::from_refresh_token(RefreshToken::new("rt-1")))?;
+/// } // unlocked
+/// assert_eq!(store.tokens().map(|t| t.refresh_token), Some(RefreshToken::new("rt-1")));
+/// # Ok::<(), std::convert::Infallible>(())
+/// ```
+#[derive(Default)]
+pub struct MemoryStore {
+    /// The stored set; locked only for the moment of a read or a write.
+    tokens: Mutex<Option<TokenSet>>,
+    /// The store's exclusive lock, held by a guard for a whole refresh.
+    lock: async_lock::Mutex<()>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A store holding `tokens` (e.g. from a sign-in).
+    #[must_use]
+    pub fn with_tokens(tokens: TokenSet) -> Self {
+        Self { tokens: Mutex::new(Some(tokens)), lock: async_lock::Mutex::new(()) }
+    }
+
+    /// A copy of the stored token set.
+    #[must_use]
+    pub fn tokens(&self) -> Option<TokenSet> {
+        self.tokens.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    fn replace(&self, tokens: &TokenSet) {
+        *self.tokens.lock().unwrap_or_else(PoisonError::into_inner) = Some(tokens.clone());
+    }
+}
+
+impl fmt::Debug for MemoryStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let holds_tokens = self.tokens.lock().unwrap_or_else(PoisonError::into_inner).is_some();
+        f.debug_struct("MemoryStore").field("holds_tokens", &holds_tokens).finish()
+    }
+}
+
+impl TokenStore for MemoryStore {
+    type Error = Infallible;
+    type Guard<'a> = MemoryStoreGuard<'a>;
+
+    fn load(&self) -> Result<Option<TokenSet>, Infallible> {
+        Ok(self.tokens())
+    }
+
+    fn lock(&self) -> Result<MemoryStoreGuard<'_>, Infallible> {
+        Ok(MemoryStoreGuard { store: self, _held: self.lock.lock_blocking() })
+    }
+}
+
+impl AsyncTokenStore for MemoryStore {
+    type Error = Infallible;
+    type Guard<'a> = MemoryStoreGuard<'a>;
+
+    fn load(&self) -> impl Future<Output = Result<Option<TokenSet>, Infallible>> + Send {
+        std::future::ready(Ok(self.tokens()))
+    }
+
+    async fn lock(&self) -> Result<MemoryStoreGuard<'_>, Infallible> {
+        Ok(MemoryStoreGuard { store: self, _held: self.lock.lock().await })
+    }
+}
+
+/// The exclusive hold on a [`MemoryStore`], blocking or async alike; dropping it unlocks.
+pub struct MemoryStoreGuard<'a> {
+    store: &'a MemoryStore,
+    _held: async_lock::MutexGuard<'a, ()>,
+}
+
+impl fmt::Debug for MemoryStoreGuard<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MemoryStoreGuard").field("store", self.store).finish()
+    }
+}
+
+impl StoreGuard for MemoryStoreGuard<'_> {
+    type Error = Infallible;
+
+    fn load(&mut self) -> Result<Option<TokenSet>, Infallible> {
+        Ok(self.store.tokens())
+    }
+
+    fn save(&mut self, tokens: &TokenSet) -> Result<(), Infallible> {
+        self.store.replace(tokens);
+        Ok(())
+    }
+}
+
+impl AsyncStoreGuard for MemoryStoreGuard<'_> {
+    type Error = Infallible;
+
+    fn load(&mut self) -> impl Future<Output = Result<Option<TokenSet>, Infallible>> + Send {
+        std::future::ready(Ok(self.store.tokens()))
+    }
+
+    fn save(&mut self, tokens: &TokenSet) -> impl Future<Output = Result<(), Infallible>> + Send {
+        self.store.replace(tokens);
+        std::future::ready(Ok(()))
+    }
+}

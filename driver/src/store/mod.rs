@@ -1,0 +1,184 @@
+//! Where a grant's [`TokenSet`] lives between refreshes: the store contract, in a blocking
+//! ([`TokenStore`]) and an async ([`AsyncTokenStore`]) flavour, and the stores of this crate:
+//! [`MemoryStore`] and [`FileStore`], each implementing both.
+//!
+//! # The protocol
+//!
+//! Every thread, task and process that refreshes one grant shares one store, and the store is
+//! the arbiter of "a refresh token is sent at most once": **lock** (exclusive), **re-read**
+//! under the lock, and if the stored refresh token is not the one you hold, **adopt** the
+//! stored set instead of sending yours; otherwise refresh, **save** the new set, and only then
+//! hand out its access token; then unlock (drop the guard). The drive loops of this crate
+//! follow it; a store only has to provide the lock, the reads and an atomic write.
+
+use std::future::Future;
+
+use oidc_refresh_core::TokenSet;
+
+mod atomic;
+mod file;
+mod memory;
+
+pub use atomic::write_atomic;
+pub use file::{FileStore, FileStoreError, FileStoreErrorKind, FileStoreGuard};
+pub use memory::{MemoryStore, MemoryStoreGuard};
+
+/// Blocking storage for one grant's [`TokenSet`], shared by every thread and process that
+/// refreshes it: see the [module docs](self) for the protocol.
+pub trait TokenStore: Send + Sync {
+    /// The store's error.
+    type Error: std::error::Error + Send + Sync + 'static;
+    /// Holds the store's exclusive lock until dropped.
+    type Guard<'a>: StoreGuard<Error = Self::Error>
+    where
+        Self: 'a;
+
+    /// Reads the current token set without locking (a manager's first look, the command
+    /// line's fresh path). A store never written reads as `None`.
+    ///
+    /// # Errors
+    ///
+    /// The store's error: it cannot be read, or what it holds is not a token set.
+    fn load(&self) -> Result<Option<TokenSet>, Self::Error>;
+
+    /// Takes the store's exclusive lock, waiting for other holders.
+    ///
+    /// # Errors
+    ///
+    /// The store's error: the lock cannot be taken.
+    fn lock(&self) -> Result<Self::Guard<'_>, Self::Error>;
+
+    /// Writes `tokens` under the lock, replacing whatever the store held: how a sign-in's
+    /// token set (or a refresh token alone, [`TokenSet::from_refresh_token`]) gets into a
+    /// store in one call.
+    ///
+    /// ```
+    /// use oidc_refresh_core::{RefreshToken, TokenSet};
+    /// use oidc_refresh_driver::store::{MemoryStore, TokenStore};
+    ///
+    /// let store = MemoryStore::default();
+    /// store.init(&TokenSet::from_refresh_token(RefreshToken::new("rt-1")))?;
+    /// assert_eq!(store.load()?.map(|s| s.refresh_token), Some(RefreshToken::new("rt-1")));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// The store's error: it cannot be locked or written.
+    fn init(&self, tokens: &TokenSet) -> Result<(), Self::Error> {
+        self.lock()?.save(tokens)
+    }
+}
+
+/// The exclusive hold on a [`TokenStore`]: read and write under the lock.
+pub trait StoreGuard {
+    /// The store's error.
+    type Error: std::error::Error + Send + Sync + 'static;
+
+    /// Reads the current token set under the lock.
+    ///
+    /// # Errors
+    ///
+    /// The store's error: it cannot be read, or what it holds is not a token set.
+    fn load(&mut self) -> Result<Option<TokenSet>, Self::Error>;
+
+    /// Replaces the token set, atomically: a reader sees the old set or the new, never a
+    /// mix or nothing.
+    ///
+    /// # Errors
+    ///
+    /// The store's error; the previous set is then still stored.
+    fn save(&mut self, tokens: &TokenSet) -> Result<(), Self::Error>;
+}
+
+/// A shared store is a store: threads or managers of one process may share one store
+/// through an `Arc`, as processes share one file.
+impl<T: TokenStore> TokenStore for std::sync::Arc<T> {
+    type Error = T::Error;
+    type Guard<'a>
+        = T::Guard<'a>
+    where
+        Self: 'a;
+
+    fn load(&self) -> Result<Option<TokenSet>, T::Error> {
+        T::load(self)
+    }
+
+    fn lock(&self) -> Result<T::Guard<'_>, T::Error> {
+        T::lock(self)
+    }
+}
+
+/// Async storage for one grant's [`TokenSet`]: [`TokenStore`] for tasks, whose calls are
+/// awaited rather than run on a blocking thread (a network store answers over a socket).
+///
+/// Every future is `Send`, so that a refresh can run in a spawned task.
+pub trait AsyncTokenStore: Send + Sync {
+    /// The store's error.
+    type Error: std::error::Error + Send + Sync + 'static;
+    /// Holds the store's exclusive lock until dropped.
+    type Guard<'a>: AsyncStoreGuard<Error = Self::Error> + Send
+    where
+        Self: 'a;
+
+    /// Reads the current token set without locking. A store never written reads as `None`.
+    ///
+    /// # Errors
+    ///
+    /// As [`TokenStore::load`].
+    fn load(&self) -> impl Future<Output = Result<Option<TokenSet>, Self::Error>> + Send;
+
+    /// Takes the store's exclusive lock, waiting for other holders.
+    ///
+    /// # Errors
+    ///
+    /// As [`TokenStore::lock`].
+    fn lock(&self) -> impl Future<Output = Result<Self::Guard<'_>, Self::Error>> + Send;
+
+    /// Writes `tokens` under the lock, replacing whatever the store held (see
+    /// [`TokenStore::init`]).
+    ///
+    /// # Errors
+    ///
+    /// The store's error: it cannot be locked or written.
+    fn init(&self, tokens: &TokenSet) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        async move { self.lock().await?.save(tokens).await }
+    }
+}
+
+/// The exclusive hold on an [`AsyncTokenStore`].
+pub trait AsyncStoreGuard {
+    /// The store's error.
+    type Error: std::error::Error + Send + Sync + 'static;
+
+    /// Reads the current token set under the lock.
+    ///
+    /// # Errors
+    ///
+    /// As [`StoreGuard::load`].
+    fn load(&mut self) -> impl Future<Output = Result<Option<TokenSet>, Self::Error>> + Send;
+
+    /// Replaces the token set, atomically.
+    ///
+    /// # Errors
+    ///
+    /// As [`StoreGuard::save`].
+    fn save(&mut self, tokens: &TokenSet) -> impl Future<Output = Result<(), Self::Error>> + Send;
+}
+
+/// A shared store is a store.
+impl<T: AsyncTokenStore> AsyncTokenStore for std::sync::Arc<T> {
+    type Error = T::Error;
+    type Guard<'a>
+        = T::Guard<'a>
+    where
+        Self: 'a;
+
+    fn load(&self) -> impl Future<Output = Result<Option<TokenSet>, T::Error>> + Send {
+        T::load(self)
+    }
+
+    fn lock(&self) -> impl Future<Output = Result<T::Guard<'_>, T::Error>> + Send {
+        T::lock(self)
+    }
+}

@@ -1,0 +1,11 @@
+//! What the tests of oidc-refresh share, so that no test binary includes another's files:
+//!
+//! - [`provider`]: the bundled OpenID Provider (panva's `oidc-provider`, started on loopback
+//!   per test) and a real sign-in against it; a clock that moves only when a test says;
+//! - [`servers`]: loopback HTTP(S) servers that misbehave on purpose, certificates made on
+//!   the spot, and a `tracing` subscriber that records every event.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)] // test support: a panic is a failure report
+
+pub mod provider;
+pub mod servers;
