@@ -13,7 +13,7 @@ use oidc_refresh_testing::provider::{BASIC_SECRET, POST_SECRET, Provider, field}
 /// One way of running a refresh: the same calls over each transport.
 trait Driver {
     fn name(&self) -> &'static str;
-    fn discover(&self, issuer: &str) -> Result<oidc_refresh::discovery::ProviderMetadata, Error>;
+    fn discover(&self, issuer: &str) -> Result<oidc_refresh::ProviderMetadata, Error>;
     fn refresh(
         &self,
         client: &ClientConfig,
@@ -28,7 +28,7 @@ impl Driver for Ureq {
     fn name(&self) -> &'static str {
         "ureq"
     }
-    fn discover(&self, issuer: &str) -> Result<oidc_refresh::discovery::ProviderMetadata, Error> {
+    fn discover(&self, issuer: &str) -> Result<oidc_refresh::ProviderMetadata, Error> {
         self.0.discover(issuer)
     }
     fn refresh(
@@ -49,7 +49,7 @@ impl Driver for Hyper {
     fn name(&self) -> &'static str {
         "hyper"
     }
-    fn discover(&self, issuer: &str) -> Result<oidc_refresh::discovery::ProviderMetadata, Error> {
+    fn discover(&self, issuer: &str) -> Result<oidc_refresh::ProviderMetadata, Error> {
         self.1.block_on(self.0.discover(issuer))
     }
     fn refresh(

@@ -9,7 +9,7 @@
 
 use std::time::{Duration, Instant};
 
-use oidc_refresh::discovery::ProviderMetadata;
+use oidc_refresh::ProviderMetadata;
 use oidc_refresh::http::{Method, Request, Response};
 use oidc_refresh::{
     AuthResult, BodyFormat, ClientAuth, ClientConfig, ClientSecret, ConfigError, Error, Fault, Options,

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use oidc_refresh::discovery::ProviderMetadata;
+use oidc_refresh::ProviderMetadata;
 use oidc_refresh::{BodyFormat, ClientAuth, ClientConfig, ClientSecret, Error, Options};
 
 use crate::exit::Failure;
@@ -116,7 +116,7 @@ impl ClientArgs {
                 PreparedEndpoint::Ready(ClientConfig::new(url, self.client_id.clone()).map_err(Error::from)?)
             }
             (_, Some(issuer), _) => {
-                oidc_refresh::discovery::discovery_url(issuer).map_err(Error::from)?;
+                oidc_refresh::discovery_url(issuer).map_err(Error::from)?;
                 PreparedEndpoint::Discover(issuer.clone())
             }
             (_, _, Some(domain)) => PreparedEndpoint::Ready(

@@ -2,7 +2,7 @@
 //!
 //! Decoding types the claims the ReachFive SDK knows and keeps every other claim verbatim;
 //! it checks nothing about their meaning (issuer, audience, expiry): that is
-//! [`validate`](crate::validate). Three real-world leniencies are accepted: `aud` and `amr`
+//! [`validate_id_token`](crate::validate_id_token). Three real-world leniencies are accepted: `aud` and `amr`
 //! may be a single string, boolean claims may be the strings `"true"`/`"false"`, and
 //! `updated_at` may be a number (OIDC) or a string (ReachFive).
 
@@ -778,7 +778,7 @@ impl Serialize for Address {
 /// Use it to read claims of an ID token that came straight from the token endpoint over
 /// TLS (OIDC Core §3.1.3.7 point 6), or for display and debugging. Never use it to make
 /// a security decision about a token from anywhere else. For the checks of §3.1.3.7 and
-/// §12.2 see [`validate`](crate::validate).
+/// §12.2 see [`validate_id_token`](crate::validate_id_token).
 ///
 /// ```
 /// use oidc_refresh_core::decode_id_token;

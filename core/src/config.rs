@@ -7,7 +7,6 @@ use http::Uri;
 
 use crate::error::ConfigError;
 use crate::secret::ClientSecret;
-use crate::validate::Expectations;
 
 /// How the client authenticates at the token endpoint (RFC 6749 §2.3, OIDC Core §9).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -279,6 +278,39 @@ pub fn is_loopback_host(host: &str) -> bool {
         return v6 == core::net::Ipv6Addr::LOCALHOST;
     }
     host.parse::<core::net::Ipv4Addr>().is_ok_and(|v4| v4.octets()[0] == 127)
+}
+
+/// What an ID token is checked against.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Expectations {
+    /// The client id, which `aud` must contain (and `azp` equal, with several audiences).
+    pub client_id: String,
+    /// The issuer `iss` must equal, when known (from `--issuer` or discovery).
+    pub issuer: Option<String>,
+    /// Tolerance for `exp` and `iat` against the caller's clock (default 60 s).
+    pub leeway: Duration,
+}
+
+impl Expectations {
+    /// Expectations for `client_id`, no issuer, the default 60 s leeway.
+    #[must_use]
+    pub fn new(client_id: impl Into<String>) -> Self {
+        Self { client_id: client_id.into(), issuer: None, leeway: Duration::from_secs(60) }
+    }
+
+    /// Sets the expected issuer.
+    #[must_use]
+    pub fn with_issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.issuer = Some(issuer.into());
+        self
+    }
+
+    /// Sets the leeway.
+    #[must_use]
+    pub fn with_leeway(mut self, leeway: Duration) -> Self {
+        self.leeway = leeway;
+        self
+    }
 }
 
 #[cfg(test)]

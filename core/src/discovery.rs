@@ -5,8 +5,9 @@ use http::header::ACCEPT;
 use http::{HeaderValue, Method, Request, Response, Uri};
 
 use crate::config::{ClientConfig, parse_endpoint};
-use crate::error::{ConfigError, Error, ProtocolError, ProtocolErrorKind, sanitize};
+use crate::error::{ConfigError, Error, ProtocolError, ProtocolErrorKind};
 use crate::json;
+use crate::redact::sanitize;
 
 /// What this crate uses from a discovery document. Other metadata, such as
 /// `grant_types_supported`, is informative and never a reason to refuse.
@@ -49,7 +50,7 @@ impl ProviderMetadata {
 /// `/.well-known/openid-configuration`.
 ///
 /// ```
-/// use oidc_refresh_core::discovery::discovery_url;
+/// use oidc_refresh_core::discovery_url;
 /// assert_eq!(discovery_url("https://id.example/o/")?, "https://id.example/o/.well-known/openid-configuration");
 /// # Ok::<(), oidc_refresh_core::ConfigError>(())
 /// ```
@@ -83,7 +84,7 @@ pub fn build_discovery_request(issuer: &str) -> Result<Request<Vec<u8>>, ConfigE
 /// and whose `token_endpoint` is https (or http on loopback).
 ///
 /// ```
-/// use oidc_refresh_core::{discovery::parse_discovery_response, http};
+/// use oidc_refresh_core::{http, parse_discovery_response};
 ///
 /// let body = r#"{"issuer":"https://id.example","token_endpoint":"https://id.example/token"}"#;
 /// let meta = parse_discovery_response(&http::Response::new(body), "https://id.example")?;

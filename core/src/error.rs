@@ -20,8 +20,8 @@ use std::fmt;
 use http::StatusCode;
 
 use crate::jwt::JwtError;
+use crate::redact::{Sanitized, sanitize};
 use crate::secret::RefreshToken;
-use crate::validate::IdTokenError;
 
 /// Everything that can go wrong in the core.
 #[derive(Debug, thiserror::Error)]
@@ -761,81 +761,120 @@ pub enum ProtocolErrorKind {
     },
 }
 
-/// Text written by the server, made safe to show: at most `max` characters, control
-/// characters replaced, and runs of 24 or more token-like characters masked, so that a
-/// credential echoed in an error description or an HTML page never reaches a log.
-pub(crate) struct Sanitized<'a>(pub(crate) &'a str, pub(crate) usize);
+/// Why an ID token failed validation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum IdTokenErrorKind {
+    /// The header says `alg: none`: an unsigned token.
+    #[error("the ID token is unsigned (alg \"none\")")]
+    AlgNone,
+    /// The header has `crit`, naming extensions this client does not understand.
+    #[error("the ID token header has a `crit` member")]
+    CritHeader,
+    /// A claim §2 requires is missing.
+    #[error("the ID token lacks the required claim `{0}`")]
+    MissingClaim(&'static str),
+    /// `iss` is not the expected issuer.
+    #[error("the ID token's `iss` is not the expected issuer")]
+    IssuerMismatch,
+    /// `aud` does not contain the client id.
+    #[error("the ID token's `aud` does not contain this client's id")]
+    AudienceMismatch,
+    /// Several audiences and `azp` is not the client id.
+    #[error("the ID token has several audiences and its `azp` is not this client's id")]
+    AzpMismatch,
+    /// `exp` is in the past (beyond the leeway).
+    #[error("the ID token has expired")]
+    Expired,
+    /// `iat` is in the future (beyond the leeway).
+    #[error("the ID token was issued in the future")]
+    IssuedInFuture,
+    /// `iss` differs from the previous ID token's.
+    #[error("the refreshed ID token names another issuer than the previous one")]
+    IssuerChanged,
+    /// `sub` differs from the previous ID token's.
+    #[error("the refreshed ID token names another subject than the previous one")]
+    SubjectChanged,
+    /// `aud` is not the same set as the previous ID token's.
+    #[error("the refreshed ID token names other audiences than the previous one")]
+    AudienceChanged,
+    /// `azp` differs from the previous ID token's.
+    #[error("the refreshed ID token's `azp` differs from the previous one")]
+    AzpChanged,
+    /// `auth_time` differs from the previous ID token's.
+    #[error("the refreshed ID token's `auth_time` differs from the previous one")]
+    AuthTimeChanged,
+    /// `iat` is earlier than the previous ID token's.
+    #[error("the refreshed ID token was issued before the previous one")]
+    IatEarlier,
+    /// `nonce` is present and differs from the previous ID token's.
+    #[error("the refreshed ID token's `nonce` differs from the previous one")]
+    NonceChanged,
+}
 
-impl fmt::Display for Sanitized<'_> {
+impl IdTokenErrorKind {
+    /// `true` when the token names another issuer, subject or audience than expected or
+    /// than before: then nothing from the response may be used, not even a rotated
+    /// refresh token (rule 18).
+    #[must_use]
+    pub fn is_identity_mismatch(self) -> bool {
+        matches!(
+            self,
+            Self::IssuerMismatch
+                | Self::AudienceMismatch
+                | Self::IssuerChanged
+                | Self::SubjectChanged
+                | Self::AudienceChanged
+        )
+    }
+}
+
+/// An ID token that failed validation, with the rotated refresh token of rule 18 when the
+/// failure is not an identity mismatch.
+pub struct IdTokenError {
+    pub(crate) kind: IdTokenErrorKind,
+    pub(crate) rotated_refresh_token: Option<RefreshToken>,
+}
+
+impl IdTokenError {
+    /// What failed.
+    #[must_use]
+    pub fn kind(&self) -> IdTokenErrorKind {
+        self.kind
+    }
+    /// The rotated refresh token, kept unless the failure is an identity mismatch.
+    #[must_use]
+    pub fn rotated_refresh_token(&self) -> Option<&RefreshToken> {
+        self.rotated_refresh_token.as_ref()
+    }
+    pub(crate) fn take_rotated_refresh_token(&mut self) -> Option<RefreshToken> {
+        self.rotated_refresh_token.take()
+    }
+}
+
+impl From<IdTokenErrorKind> for IdTokenError {
+    fn from(kind: IdTokenErrorKind) -> Self {
+        Self { kind, rotated_refresh_token: None }
+    }
+}
+
+impl fmt::Debug for IdTokenError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&sanitize(self.0, self.1))
+        f.debug_struct("IdTokenError")
+            .field("kind", &self.kind)
+            .field("rotated_refresh_token", &self.rotated_refresh_token)
+            .finish()
     }
 }
 
-pub(crate) fn sanitize(text: &str, max: usize) -> String {
-    const MASK_RUN: usize = 24;
-    fn token_like(c: char) -> bool {
-        c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '~' | '+' | '/' | '=')
-    }
-    let mut out = String::with_capacity(text.len().min(max) + 4);
-    let mut run = String::new();
-    // A long run is masked when it looks like a credential: it holds a digit, an upper-case
-    // letter or a base64 symbol, or is very long. Long lower-case identifiers such as the
-    // error code `invalid_authorization_details` stay readable.
-    let looks_secret = |run: &str| {
-        run.len() >= 64
-            || run.bytes().any(|b| b.is_ascii_digit() || b.is_ascii_uppercase() || b"+/=~".contains(&b))
-    };
-    let flush = |run: &mut String, out: &mut String| {
-        if run.chars().count() >= MASK_RUN && looks_secret(run) {
-            out.push_str("[masked]");
-        } else {
-            out.push_str(run);
+impl fmt::Display for IdTokenError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ID token validation failed: {}", self.kind)?;
+        if self.rotated_refresh_token.is_some() {
+            f.write_str("; the response rotated the refresh token, which is kept")?;
         }
-        run.clear();
-    };
-    for (count, c) in text.chars().enumerate() {
-        if count == max {
-            // A run cut by the bound may be the start of a longer token: mask it unless
-            // it is too short to matter.
-            if token_like(c) && run.len() >= 8 {
-                run.clear();
-                out.push_str("[masked]");
-            }
-            flush(&mut run, &mut out);
-            out.push('…');
-            return out;
-        }
-        if token_like(c) {
-            run.push(c);
-            continue;
-        }
-        flush(&mut run, &mut out);
-        out.push(if c.is_control() { ' ' } else { c });
-    }
-    flush(&mut run, &mut out);
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sanitize_masks_token_like_runs_and_bounds_length() {
-        assert_eq!(sanitize("bad token abcdefghijklmnopqrstuvwxyz0123 here", 100), "bad token [masked] here");
-        assert_eq!(sanitize("short words stay", 100), "short words stay");
-        assert_eq!(sanitize("a\nb\u{7}c", 100), "a b c");
-        assert_eq!(sanitize("abcdef", 3), "abc…");
-        // A token cut by the bound is still masked when the cut part is long enough.
-        let long = "x".repeat(100);
-        assert_eq!(sanitize(&long, 50), "[masked]…");
-        let cut = format!("error {}", "y".repeat(20));
-        assert_eq!(sanitize(&cut, 16), "error [masked]…");
-        // Long lower-case identifiers (OAuth error codes) stay; credential-like runs do not.
-        assert_eq!(sanitize("invalid_authorization_details", 100), "invalid_authorization_details");
-        assert_eq!(sanitize("token 0123456789abcdef0123456789abcdef!", 100), "token [masked]!");
-        assert_eq!(sanitize("SECRETRTxxxxxxxxxxxxxxxxxxxxxxxx", 100), "[masked]");
-        assert_eq!(sanitize(&"a".repeat(70), 100), "[masked]");
+        Ok(())
     }
 }
+
+impl std::error::Error for IdTokenError {}

@@ -108,7 +108,7 @@ impl JwtError {
             ObjectError::NotJson(detail) => JwtError::NotJson { segment, detail },
             ObjectError::NotAnObject => JwtError::NotAnObject { segment },
             ObjectError::Duplicate(name) => {
-                JwtError::Duplicate { segment, name: crate::error::sanitize(&name, 64) }
+                JwtError::Duplicate { segment, name: crate::redact::sanitize(&name, 64) }
             }
         }
     }

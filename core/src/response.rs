@@ -19,11 +19,12 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::value::RawValue;
 
 use crate::claims::{self, IdTokenPayload};
-use crate::error::{Error, ErrorDetail, OAuthError, ProtocolError, ProtocolErrorKind, sanitize};
+use crate::error::{Error, ErrorDetail, OAuthError, ProtocolError, ProtocolErrorKind};
 use crate::json::{self, InlineVec, Kind, Member, ObjectError, OptSpan, Span, Text};
 use crate::jwt::JwtHeader;
-use crate::request;
+use crate::redact::sanitize;
 use crate::secret::{AccessToken, IdToken, OtherSecret, RefreshToken, SecretBuf, SecretRef, wipe};
+use crate::syntax;
 use crate::time::UnixTime;
 
 /// The output names of [`AuthResult`]; an unknown member with one of these names would
@@ -234,7 +235,7 @@ impl AuthResult {
         self.id_token_header.as_ref()
     }
     /// The decoded, **unverified** claims of the ID token; see
-    /// [`validate`](crate::validate) for the checks.
+    /// [`validate_id_token`](crate::validate_id_token) for the checks.
     #[must_use]
     pub fn id_token_payload(&self) -> Option<&IdTokenPayload> {
         self.id_token_payload.as_ref()
@@ -794,7 +795,7 @@ fn parse_into<'b, B: AsRef<[u8]>>(
     let mut rt = members.iter().filter(|m| m.id == REFRESH_TOKEN);
     let rotated = match (rt.next(), rt.next()) {
         (Some(m), None) => json::string_span(body, m, side)
-            .filter(|s| request::printable_ascii(Text::new(body, side).get(*s))),
+            .filter(|s| syntax::printable_ascii(Text::new(body, side).get(*s))),
         _ => None,
     };
     let with_rotated = |kind: ProtocolErrorKind, side: &String| {
@@ -884,7 +885,7 @@ fn parse_success(
                     Some(t) => t,
                     None => {
                         let t = non_empty(body, side, m, "refresh_token")?;
-                        if !request::printable_ascii(Text::new(body, side).get(t)) {
+                        if !syntax::printable_ascii(Text::new(body, side).get(t)) {
                             return Err(invalid(
                                 "refresh_token",
                                 "holds a character outside printable ASCII",

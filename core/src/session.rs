@@ -1,106 +1,4 @@
-//! [`Session`]: the lifetime and rotation state machine of one grant (rules 15–18, 20–26).
-//!
-//! A session answers one question — *what should I do now to hand out a valid access
-//! token?* — and is told what happened. It owns the rules that need state:
-//!
-//! - **Lifetime** (rule 22): `expires_at` counts from the time the request was *sent* (the
-//!   `now` of the [`poll`](Session::poll) that handed the request out); the token is
-//!   refreshed early, [`DEFAULT_REFRESH_MARGIN`](Session::DEFAULT_REFRESH_MARGIN) (60 s)
-//!   before it expires (at most half its lifetime, so that a token living 2 s is used for
-//!   1 s), a margin separate from the ID-token leeway. Without `expires_in` a
-//!   lifetime of [`DEFAULT_LIFETIME`](Session::DEFAULT_LIFETIME) (300 s) is assumed
-//!   (rule 15), and an API's 401 `invalid_token` is reported with
-//!   [`handle_invalid_access_token`](Session::handle_invalid_access_token): the next poll
-//!   refreshes, once, however many callers report the same token.
-//! - **One refresh in flight** (rule 23): while a request (or a store read or write) is out,
-//!   every poll says [`Action::Pending`].
-//! - **The store first** (rules 24, 25): a refresh starts with [`Action::Load`] — lock the
-//!   store, re-read it, [`handle_loaded`](Session::handle_loaded) — and a newer stored token
-//!   set is adopted instead of sending a stale refresh token. A new token set is handed out
-//!   as [`Action::Store`]; only after [`handle_stored`](Session::handle_stored) does the new
-//!   access token come out. A failed write is reported ([`Error::Store`]) and the new set
-//!   stays in memory, to be written again before anything else: a rotated refresh token is
-//!   never lost.
-//! - **Rotation** (rules 16–18): the rotated refresh token replaces the previous one; one
-//!   carried by an otherwise broken response is stored all the same.
-//! - **ID-token checks** (rules 20, 21): every refreshed ID token is checked against the
-//!   client and against the previous ID token (the token set's `id_token`); the outcome is
-//!   [`last_continuity`](Session::last_continuity), *not checked* without a previous one.
-//! - **Retries** (rule 26): transient failures ([`Error::is_retryable`]) are retried, at most
-//!   [`DEFAULT_MAX_ATTEMPTS`](Session::DEFAULT_MAX_ATTEMPTS) (3) attempts in all, after a
-//!   jittered, doubling, bounded backoff ([`Action::Wait`]), never sooner than `Retry-After`.
-//!   The core has no randomness: the jitter comes from a seed you pass in
-//!   ([`with_jitter_seed`](Session::with_jitter_seed)).
-//! - **Sign in again**: `invalid_grant` ends the grant ([`Action::SignIn`]) until the store
-//!   holds another one. A session with no token set whose store holds none either says
-//!   [`Action::SignIn`] too, with [`ConfigError::NoTokens`];
-//!   [`Error::is_reauth_required`] is `true` for both.
-//!
-//! A failed *early* refresh (the access token is inside the margin but still valid) does not
-//! take the token away: the next poll says [`Action::Ready`] with the failure in
-//! `refresh_error`, and no new attempt is made for a short cool-down.
-//!
-//! No clock, no randomness, no I/O: time comes in as [`UnixTime`], responses as
-//! [`http::Response`], store results as `Result`s.
-//!
-//! # The run loop
-//!
-//! One driver runs this loop whenever it needs a token: a clock, an HTTP exchange, a store
-//! with an exclusive lock. Here the clock is virtual, the server canned and the store a
-//! variable; `oidc-refresh-driver` runs this very loop with real ones (its `Drive`).
-//!
-//! ```
-//! use oidc_refresh_core::{Action, ClientConfig, Error, RefreshToken, Session, TokenSet, UnixTime, http};
-//!
-//! // Stand-ins for a transport: its clock and one HTTP exchange.
-//! let mut clock = UnixTime::from_secs(1_700_000_000);
-//! let execute = |request: http::Request<Vec<u8>>| -> Result<http::Response<&[u8]>, Error> {
-//!     assert_eq!(request.body(), b"grant_type=refresh_token&refresh_token=rt-1&client_id=my-app");
-//!     let body = br#"{"access_token":"at-2","token_type":"Bearer","expires_in":3600,"refresh_token":"rt-2"}"#;
-//!     Ok(http::Response::new(&body[..]))
-//! };
-//! // A stand-in for a store: what it holds (a real one is locked from `Load` to the end).
-//! let mut stored = Some(TokenSet::from_refresh_token(RefreshToken::new("rt-1")));
-//!
-//! let client = ClientConfig::new("https://id.example/token", "my-app")?;
-//! let mut session = Session::new(client).with_jitter_seed(0x5eed); // seed from your RNG
-//!
-//! let access_token = loop {
-//!     let now = clock; // read the clock once per step
-//!     match session.poll(now) {
-//!         Action::Ready { access_token, .. } => break access_token, // then unlock
-//!         // Lock the store, re-read it under the lock.
-//!         Action::Load => session.handle_loaded(Ok::<_, Error>(stored.clone())),
-//!         // `now` was the send time: the lifetime counts from it.
-//!         Action::Send(request) => match execute(request) {
-//!             Ok(response) => session.handle_response(clock, &response),
-//!             Err(error) => session.handle_transport_error(clock, error),
-//!         },
-//!         Action::Store(tokens) => {
-//!             stored = Some(tokens); // under the lock, atomically
-//!             session.handle_stored(Ok::<(), Error>(()));
-//!         }
-//!         Action::Wait(until) => clock = until, // sleep until then
-//!         Action::Pending => unreachable!("only one driver"),
-//!         Action::Failed(error) | Action::SignIn(error) => return Err(error.into()),
-//!         _ => unreachable!("a newer version's action"),
-//!     }
-//! };
-//!
-//! assert_eq!(access_token.expose_secret(), "at-2");
-//! let stored = stored.expect("stored before use");
-//! assert_eq!(stored.refresh_token.expose_secret(), "rt-2");
-//! assert_eq!(stored.expires_at, Some(1_700_003_600)); // sent at + expires_in
-//!
-//! // Until 60 s before expiry, the session answers without any I/O.
-//! let later = UnixTime::from_secs(1_700_003_539);
-//! assert!(matches!(session.poll(later), Action::Ready { .. }));
-//! assert!(matches!(session.poll(later + std::time::Duration::from_secs(1)), Action::Load));
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
-//!
-//! The token managers of `oidc-refresh-driver` run exactly this loop behind a lock-free fast
-//! path.
+//! [`Session`]: the lifetime and rotation state machine of one grant.
 
 use std::fmt;
 use std::time::Duration;
@@ -110,11 +8,12 @@ use http::{Request, Response};
 use crate::claims::{IdTokenPayload, decode_id_token};
 use crate::config::ClientConfig;
 use crate::error::{ConfigError, Error, OAuthError, StoreError, TransportError, TransportErrorKind};
+use crate::exchange::check_refresh_response;
 use crate::request::{RefreshParams, build_refresh_request};
 use crate::secret::AccessToken;
 use crate::time::UnixTime;
 use crate::token_set::TokenSet;
-use crate::validate::{Continuity, check_refresh_response};
+use crate::validate::Continuity;
 
 /// What the driver of a [`Session`] should do next: the answer of [`Session::poll`].
 ///
@@ -183,8 +82,109 @@ impl fmt::Debug for Action {
     }
 }
 
-/// The lifetime and rotation state machine of one grant: see the [module docs](self) for
-/// the rules and the run loop.
+/// The lifetime and rotation state machine of one grant (rules 15–18, 20–26).
+///
+/// A session answers one question — *what should I do now to hand out a valid access
+/// token?* — and is told what happened. It owns the rules that need state:
+///
+/// - **Lifetime** (rule 22): `expires_at` counts from the time the request was *sent* (the
+///   `now` of the [`poll`](Session::poll) that handed the request out); the token is
+///   refreshed early, [`DEFAULT_REFRESH_MARGIN`](Session::DEFAULT_REFRESH_MARGIN) (60 s)
+///   before it expires (at most half its lifetime, so that a token living 2 s is used for
+///   1 s), a margin separate from the ID-token leeway. Without `expires_in` a
+///   lifetime of [`DEFAULT_LIFETIME`](Session::DEFAULT_LIFETIME) (300 s) is assumed
+///   (rule 15), and an API's 401 `invalid_token` is reported with
+///   [`handle_invalid_access_token`](Session::handle_invalid_access_token): the next poll
+///   refreshes, once, however many callers report the same token.
+/// - **One refresh in flight** (rule 23): while a request (or a store read or write) is out,
+///   every poll says [`Action::Pending`].
+/// - **The store first** (rules 24, 25): a refresh starts with [`Action::Load`] — lock the
+///   store, re-read it, [`handle_loaded`](Session::handle_loaded) — and a newer stored token
+///   set is adopted instead of sending a stale refresh token. A new token set is handed out
+///   as [`Action::Store`]; only after [`handle_stored`](Session::handle_stored) does the new
+///   access token come out. A failed write is reported ([`Error::Store`]) and the new set
+///   stays in memory, to be written again before anything else: a rotated refresh token is
+///   never lost.
+/// - **Rotation** (rules 16–18): the rotated refresh token replaces the previous one; one
+///   carried by an otherwise broken response is stored all the same.
+/// - **ID-token checks** (rules 20, 21): every refreshed ID token is checked against the
+///   client and against the previous ID token (the token set's `id_token`); the outcome is
+///   [`last_continuity`](Session::last_continuity), *not checked* without a previous one.
+/// - **Retries** (rule 26): transient failures ([`Error::is_retryable`]) are retried, at most
+///   [`DEFAULT_MAX_ATTEMPTS`](Session::DEFAULT_MAX_ATTEMPTS) (3) attempts in all, after a
+///   jittered, doubling, bounded backoff ([`Action::Wait`]), never sooner than `Retry-After`.
+///   The core has no randomness: the jitter comes from a seed you pass in
+///   ([`with_jitter_seed`](Session::with_jitter_seed)).
+/// - **Sign in again**: `invalid_grant` ends the grant ([`Action::SignIn`]) until the store
+///   holds another one. A session with no token set whose store holds none either says
+///   [`Action::SignIn`] too, with [`ConfigError::NoTokens`];
+///   [`Error::is_reauth_required`] is `true` for both.
+///
+/// A failed *early* refresh (the access token is inside the margin but still valid) does not
+/// take the token away: the next poll says [`Action::Ready`] with the failure in
+/// `refresh_error`, and no new attempt is made for a short cool-down.
+///
+/// No clock, no randomness, no I/O: time comes in as [`UnixTime`], responses as
+/// [`http::Response`], store results as `Result`s.
+///
+/// # The run loop
+///
+/// One driver runs this loop whenever it needs a token: a clock, an HTTP exchange, a store
+/// with an exclusive lock. Here the clock is virtual, the server canned and the store a
+/// variable; `oidc-refresh-driver` runs this very loop with real ones (its `Drive`).
+///
+/// ```
+/// use oidc_refresh_core::{Action, ClientConfig, Error, RefreshToken, Session, TokenSet, UnixTime, http};
+///
+/// // Stand-ins for a transport: its clock and one HTTP exchange.
+/// let mut clock = UnixTime::from_secs(1_700_000_000);
+/// let execute = |request: http::Request<Vec<u8>>| -> Result<http::Response<&[u8]>, Error> {
+///     assert_eq!(request.body(), b"grant_type=refresh_token&refresh_token=rt-1&client_id=my-app");
+///     let body = br#"{"access_token":"at-2","token_type":"Bearer","expires_in":3600,"refresh_token":"rt-2"}"#;
+///     Ok(http::Response::new(&body[..]))
+/// };
+/// // A stand-in for a store: what it holds (a real one is locked from `Load` to the end).
+/// let mut stored = Some(TokenSet::from_refresh_token(RefreshToken::new("rt-1")));
+///
+/// let client = ClientConfig::new("https://id.example/token", "my-app")?;
+/// let mut session = Session::new(client).with_jitter_seed(0x5eed); // seed from your RNG
+///
+/// let access_token = loop {
+///     let now = clock; // read the clock once per step
+///     match session.poll(now) {
+///         Action::Ready { access_token, .. } => break access_token, // then unlock
+///         // Lock the store, re-read it under the lock.
+///         Action::Load => session.handle_loaded(Ok::<_, Error>(stored.clone())),
+///         // `now` was the send time: the lifetime counts from it.
+///         Action::Send(request) => match execute(request) {
+///             Ok(response) => session.handle_response(clock, &response),
+///             Err(error) => session.handle_transport_error(clock, error),
+///         },
+///         Action::Store(tokens) => {
+///             stored = Some(tokens); // under the lock, atomically
+///             session.handle_stored(Ok::<(), Error>(()));
+///         }
+///         Action::Wait(until) => clock = until, // sleep until then
+///         Action::Pending => unreachable!("only one driver"),
+///         Action::Failed(error) | Action::SignIn(error) => return Err(error.into()),
+///         _ => unreachable!("a newer version's action"),
+///     }
+/// };
+///
+/// assert_eq!(access_token.expose_secret(), "at-2");
+/// let stored = stored.expect("stored before use");
+/// assert_eq!(stored.refresh_token.expose_secret(), "rt-2");
+/// assert_eq!(stored.expires_at, Some(1_700_003_600)); // sent at + expires_in
+///
+/// // Until 60 s before expiry, the session answers without any I/O.
+/// let later = UnixTime::from_secs(1_700_003_539);
+/// assert!(matches!(session.poll(later), Action::Ready { .. }));
+/// assert!(matches!(session.poll(later + std::time::Duration::from_secs(1)), Action::Load));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// The token managers of `oidc-refresh-driver` run exactly this loop behind a lock-free fast
+/// path.
 ///
 /// `Debug` shows the state, never a token.
 pub struct Session {

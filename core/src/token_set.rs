@@ -6,9 +6,9 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::claims::decode_id_token;
-use crate::request::check_refresh_token;
 use crate::response::AuthResult;
 use crate::secret::{AccessToken, IdToken, RefreshToken};
+use crate::syntax::check_refresh_token;
 use crate::time::UnixTime;
 
 /// The whole token set of one grant, as stored.

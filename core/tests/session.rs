@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use oidc_refresh_core::validate::IdTokenErrorKind;
+use oidc_refresh_core::IdTokenErrorKind;
 use oidc_refresh_core::{
     AccessToken, Action, ClientConfig, ConfigError, Continuity, Error, Fault, IdToken, RefreshToken, Session,
     TokenSet, TransportError, TransportErrorKind, UnixTime, http,

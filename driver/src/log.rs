@@ -13,7 +13,7 @@
 
 use std::time::Duration;
 
-use oidc_refresh_core::discovery::ProviderMetadata;
+use oidc_refresh_core::ProviderMetadata;
 use oidc_refresh_core::{AuthResult, Continuity, Error, RefreshToken};
 
 /// The `tracing` target of every event of oidc-refresh's drivers and transports.

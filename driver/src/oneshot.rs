@@ -1,12 +1,12 @@
 //! The one-shot calls (OpenID discovery, one refresh) as two halves around the exchange, so
 //! that the blocking and the async side share everything but the waiting.
 
-use oidc_refresh_core::discovery::{ProviderMetadata, build_discovery_request, parse_discovery_response};
 use oidc_refresh_core::http::{Request, Response};
 use oidc_refresh_core::{
     AuthResult, ClientConfig, Continuity, Error, IdTokenPayload, RefreshParams, UnixTime,
     build_refresh_request, check_refresh_response,
 };
+use oidc_refresh_core::{ProviderMetadata, build_discovery_request, parse_discovery_response};
 
 use crate::log;
 

@@ -14,7 +14,7 @@ use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-use oidc_refresh_core::discovery::ProviderMetadata;
+use oidc_refresh_core::ProviderMetadata;
 use oidc_refresh_core::{
     AuthResult, ClientConfig, ConfigError, Continuity, Error, IdTokenPayload, RefreshParams, TransportError,
     TransportErrorKind, parse_endpoint,

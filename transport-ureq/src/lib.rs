@@ -80,7 +80,7 @@ use std::io;
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
-use oidc_refresh_core::discovery::ProviderMetadata;
+use oidc_refresh_core::ProviderMetadata;
 use oidc_refresh_core::http::{Request, Response};
 use oidc_refresh_core::{
     AuthResult, ClientConfig, ConfigError, Continuity, Error, IdTokenPayload, RefreshParams, TransportError,

@@ -6,7 +6,7 @@
 
 use std::future::Future;
 
-use oidc_refresh_core::discovery::ProviderMetadata;
+use oidc_refresh_core::ProviderMetadata;
 use oidc_refresh_core::http::{Request, Response};
 use oidc_refresh_core::{AuthResult, ClientConfig, Continuity, Error, IdTokenPayload, RefreshParams};
 

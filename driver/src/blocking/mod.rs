@@ -2,7 +2,7 @@
 //! on it ([`discover`], [`refresh_tokens`]), [`Drive`] (the session's loop) and
 //! [`TokenManager`].
 
-use oidc_refresh_core::discovery::ProviderMetadata;
+use oidc_refresh_core::ProviderMetadata;
 use oidc_refresh_core::http::{Request, Response};
 use oidc_refresh_core::{AuthResult, ClientConfig, Continuity, Error, IdTokenPayload, RefreshParams};
 
