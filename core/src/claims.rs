@@ -449,7 +449,7 @@ impl IdTokenPayload {
     /// check of its value, then `null` for a known claim is absent, then its type.
     #[inline(always)]
     fn type_claim(&mut self, body: &str, side: &mut String, m: &Member) -> Result<(), JwtError> {
-        if m.flags & json::CHECK != 0 {
+        if m.needs_check() {
             json::check_text(Text::new(body, side).get(m.value))
                 .map_err(|e| JwtError::from_object(Segment::Payload, e))?;
         }

@@ -367,7 +367,7 @@ impl json::MemberSink for HeaderMembers {
         if self.error.is_some() {
             return;
         }
-        if m.flags & json::CHECK != 0
+        if m.needs_check()
             && let Err(e) = json::check_text(text.get(m.value))
         {
             self.error = Some(JwtError::from_object(Segment::Header, e));

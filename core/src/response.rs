@@ -768,7 +768,7 @@ fn parse_into<'b, B: AsRef<[u8]>>(
                     return Err(fail(ProtocolErrorKind::DuplicateMember { name: sanitize(name, 64) }));
                 }
                 // Repeated names nested anywhere in an error body are refused too.
-                for m in members.iter().filter(|m| m.flags & json::CHECK != 0) {
+                for m in members.iter().filter(|m| m.needs_check()) {
                     json::check_text(Text::new(body, side).get(m.value))
                         .map_err(|e| fail(object_error_kind(e)))?;
                 }
@@ -918,13 +918,13 @@ fn parse_success(
             }
             OUTPUT_COLLISION => {
                 // Dropped from the output, but still held to the same strictness.
-                if m.flags & json::CHECK != 0 {
+                if m.needs_check() {
                     json::check_text(Text::new(body, side).get(m.value)).map_err(object_error_kind)?;
                 }
             }
             _ => {
                 // Unknown members, and a non-null `error` (only reachable by `Deserialize`).
-                if m.flags & json::CHECK != 0 {
+                if m.needs_check() {
                     json::check_text(Text::new(body, side).get(m.value)).map_err(object_error_kind)?;
                 }
                 f.extra.push((m.name, m.value));

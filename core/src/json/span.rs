@@ -1,0 +1,147 @@
+//! [`Span`]s: where a piece of text lives in a response (the body, then what was unescaped
+//! out of it), and [`Text`], the two texts a span points into.
+
+/// Where a piece of text lives: `start..end` in the *virtual* text `body ++ side`, where
+/// `body` is the input and `side` holds what was unescaped out of it. An owned result lays
+/// the two out one after the other in a single buffer, so a span is then a plain range.
+///
+/// Offsets are 32-bit (the structs holding many spans move half as much): the readers refuse
+/// a text longer than [`MAX_TEXT`], so that `body ++ side` always fits.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub(crate) struct Span {
+    start: u32,
+    end: u32,
+}
+
+/// The longest text the readers take (1 GiB): with what is unescaped out of it (never longer
+/// than the text), every offset fits in a [`Span`]'s 32 bits.
+pub(crate) const MAX_TEXT: usize = 1 << 30;
+const _: () = assert!(2 * MAX_TEXT <= u32::MAX as usize);
+
+impl Span {
+    /// `start..end`; both at most `2 * MAX_TEXT` (the readers make sure of it).
+    #[allow(clippy::cast_possible_truncation)]
+    pub(crate) const fn new(start: usize, end: usize) -> Self {
+        Self { start: start as u32, end: end as u32 }
+    }
+
+    #[inline(always)]
+    pub(crate) const fn start(self) -> usize {
+        self.start as usize
+    }
+
+    #[inline(always)]
+    pub(crate) const fn end(self) -> usize {
+        self.end as usize
+    }
+
+    #[inline(always)]
+    pub(crate) const fn range(self) -> std::ops::Range<usize> {
+        self.start()..self.end()
+    }
+
+    #[inline(always)]
+    pub(crate) const fn is_empty(self) -> bool {
+        self.end <= self.start
+    }
+}
+
+/// An optional [`Span`] in the size of a span (`Option<Span>` takes half as much again):
+/// structs holding many of them move less.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct OptSpan(Span);
+
+impl OptSpan {
+    pub(crate) const NONE: Self = Self(Span { start: u32::MAX, end: u32::MAX });
+
+    pub(crate) fn some(span: Span) -> Self {
+        Self(span)
+    }
+
+    #[inline]
+    pub(crate) fn get(self) -> Option<Span> {
+        (self != Self::NONE).then_some(self.0)
+    }
+}
+
+impl Default for OptSpan {
+    fn default() -> Self {
+        Self::NONE
+    }
+}
+
+impl From<Option<Span>> for OptSpan {
+    fn from(span: Option<Span>) -> Self {
+        span.map_or(Self::NONE, Self)
+    }
+}
+
+/// The texts spans point into: the input and the side buffer of unescaped strings.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Text<'a> {
+    pub(crate) body: &'a str,
+    pub(crate) side: &'a str,
+}
+
+impl<'a> Text<'a> {
+    pub(crate) fn new(body: &'a str, side: &'a str) -> Self {
+        Self { body, side }
+    }
+
+    /// One physical buffer holding `body ++ side`, with the body `body_len` bytes long.
+    ///
+    /// # Panics
+    ///
+    /// When `body_len` is not where the body ends in `buf` (a bug of the caller).
+    pub(crate) fn joined(buf: &'a str, body_len: usize) -> Self {
+        match (buf.get(..body_len), buf.get(body_len..)) {
+            (Some(body), Some(side)) => Self { body, side },
+            _ => misplaced(body_len, buf.len()),
+        }
+    }
+
+    /// The bytes of `span` (no character-boundary check: for comparing and classifying).
+    ///
+    /// # Panics
+    ///
+    /// When `span` was not made for these texts (a bug: every span of a reader fits).
+    #[inline]
+    #[track_caller]
+    pub(crate) fn bytes(self, span: Span) -> &'a [u8] {
+        let b = self.body.len();
+        let (start, end) = (span.start(), span.end());
+        let found = if start >= b && end > start {
+            self.side.as_bytes().get(start - b..end - b)
+        } else {
+            self.body.as_bytes().get(start..end)
+        };
+        found.unwrap_or_else(|| misplaced(start, end))
+    }
+
+    /// The text of `span`.
+    ///
+    /// # Panics
+    ///
+    /// When `span` was not made for these texts (a bug: every span of a reader fits, on
+    /// character boundaries).
+    #[inline]
+    #[track_caller]
+    pub(crate) fn get(self, span: Span) -> &'a str {
+        let b = self.body.len();
+        let (start, end) = (span.start(), span.end());
+        let found = if start >= b && end > start {
+            self.side.get(start - b..end - b)
+        } else {
+            self.body.get(start..end)
+        };
+        found.unwrap_or_else(|| misplaced(start, end))
+    }
+}
+
+/// A span that does not fit the text it is read from: a bug of this crate, never the input's
+/// doing (every span is made by a reader for the text it read).
+#[cold]
+#[track_caller]
+fn misplaced(start: usize, end: usize) -> ! {
+    panic!("a span {start}..{end} that does not fit its text: a bug of oidc-refresh-core")
+}
