@@ -119,10 +119,27 @@ pub enum UpdatedAt {
     String(String),
 }
 
-/// Declares the string claims: index constants, the wire/output name table, and accessors.
-macro_rules! string_claims {
-    ($($idx:literal $const_name:ident $method:ident $wire:literal $camel:literal;)*) => {
-        $(const $const_name: usize = $idx;)*
+/// Declares the claims the SDK knows from one list: the string claims first (each with its
+/// index constant into [`STRING_CLAIMS`], its accessor, its wire and output names), then the
+/// other claims; one [`Claim`] enum and its name table [`CLAIM_NAMES`] come from it.
+macro_rules! known_claims {
+    (
+        strings { $($svariant:ident $const_name:ident $method:ident $wire:literal $camel:literal;)* }
+        others { $($ovariant:ident = $owire:literal,)* }
+    ) => {
+        json::known_names! {
+            /// The claims the SDK knows, as the scanner classifies them: the string claims
+            /// (ids 1..=[`N_STRINGS`]), then the others.
+            enum Claim;
+            /// Claim names to [`Claim`] ids, then every output name that is not a wire name
+            /// (an unknown claim so named would collide in the output).
+            static CLAIM_NAMES: NameTable<128> = (0x854a_e2bc_8836_d515, outputs: OUTPUT_NAMES) {
+                $($svariant = $wire,)*
+                $($ovariant = $owire,)*
+            }
+        }
+        $(const $const_name: usize = Claim::$svariant as usize - 1;)*
+        /// The string claims' wire and output names, by index.
         const STRING_CLAIMS: &[(&str, &str)] = &[$(($wire, $camel)),*];
         impl IdTokenPayload {
             $(
@@ -136,33 +153,50 @@ macro_rules! string_claims {
     };
 }
 
-string_claims! {
-    0 ISS iss "iss" "iss";
-    1 SUB sub "sub" "sub";
-    2 NONCE nonce "nonce" "nonce";
-    3 ACR acr "acr" "acr";
-    4 AZP azp "azp" "azp";
-    5 AT_HASH at_hash "at_hash" "atHash";
-    6 NAME name "name" "name";
-    7 GIVEN_NAME given_name "given_name" "givenName";
-    8 FAMILY_NAME family_name "family_name" "familyName";
-    9 MIDDLE_NAME middle_name "middle_name" "middleName";
-    10 NICKNAME nickname "nickname" "nickname";
-    11 PREFERRED_USERNAME preferred_username "preferred_username" "preferredUsername";
-    12 PROFILE profile "profile" "profile";
-    13 PICTURE picture "picture" "picture";
-    14 WEBSITE website "website" "website";
-    15 EMAIL email "email" "email";
-    16 GENDER gender "gender" "gender";
-    17 BIRTHDATE birthdate "birthdate" "birthdate";
-    18 ZONEINFO zoneinfo "zoneinfo" "zoneinfo";
-    19 LOCALE locale "locale" "locale";
-    20 PHONE_NUMBER phone_number "phone_number" "phoneNumber";
-    21 AUTH_TYPE auth_type "auth_type" "authType";
-    22 CUSTOM_IDENTIFIER custom_identifier "custom_identifier" "customIdentifier";
-    23 EXTERNAL_ID external_id "external_id" "externalId";
+known_claims! {
+    strings {
+        Iss ISS iss "iss" "iss";
+        Sub SUB sub "sub" "sub";
+        Nonce NONCE nonce "nonce" "nonce";
+        Acr ACR acr "acr" "acr";
+        Azp AZP azp "azp" "azp";
+        AtHash AT_HASH at_hash "at_hash" "atHash";
+        Name NAME name "name" "name";
+        GivenName GIVEN_NAME given_name "given_name" "givenName";
+        FamilyName FAMILY_NAME family_name "family_name" "familyName";
+        MiddleName MIDDLE_NAME middle_name "middle_name" "middleName";
+        Nickname NICKNAME nickname "nickname" "nickname";
+        PreferredUsername PREFERRED_USERNAME preferred_username "preferred_username" "preferredUsername";
+        Profile PROFILE profile "profile" "profile";
+        Picture PICTURE picture "picture" "picture";
+        Website WEBSITE website "website" "website";
+        Email EMAIL email "email" "email";
+        Gender GENDER gender "gender" "gender";
+        Birthdate BIRTHDATE birthdate "birthdate" "birthdate";
+        Zoneinfo ZONEINFO zoneinfo "zoneinfo" "zoneinfo";
+        Locale LOCALE locale "locale" "locale";
+        PhoneNumber PHONE_NUMBER phone_number "phone_number" "phoneNumber";
+        AuthType AUTH_TYPE auth_type "auth_type" "authType";
+        CustomIdentifier CUSTOM_IDENTIFIER custom_identifier "custom_identifier" "customIdentifier";
+        ExternalId EXTERNAL_ID external_id "external_id" "externalId";
+    }
+    others {
+        Aud = "aud",
+        Amr = "amr",
+        Exp = "exp",
+        Iat = "iat",
+        AuthTime = "auth_time",
+        Nbf = "nbf",
+        EmailVerified = "email_verified",
+        PhoneNumberVerified = "phone_number_verified",
+        NewUser = "new_user",
+        Address = "address",
+        UpdatedAt = "updated_at",
+        CustomFields = "custom_fields",
+    }
 }
-const N_STRINGS: usize = 24;
+/// How many string claims there are (ids 1..=N_STRINGS).
+const N_STRINGS: usize = STRING_CLAIMS.len();
 
 /// The output names of every claim the SDK knows; an unknown claim with one of these names
 /// would collide in the JSON output and is dropped.
@@ -204,59 +238,23 @@ const OUTPUT_NAMES: &[&str] = &[
     "externalId",
 ];
 
-// Classification of claim names: 1..=24 the string claims (index + 1), then the others;
-// `OUTPUT_COLLISION` for an unknown claim named like an output key; 0 for any other claim.
-const AUD: u8 = 25;
-const AMR: u8 = 26;
-const EXP: u8 = 27;
-const IAT: u8 = 28;
-const AUTH_TIME: u8 = 29;
-const NBF: u8 = 30;
-const EMAIL_VERIFIED: u8 = 31;
-const PHONE_NUMBER_VERIFIED: u8 = 32;
-const NEW_USER: u8 = 33;
-const ADDRESS: u8 = 34;
-const UPDATED_AT: u8 = 35;
-const CUSTOM_FIELDS: u8 = 36;
-const OUTPUT_COLLISION: u8 = 255;
-
-/// Claim names to ids (see above): the string claims, the others, then every output name
-/// that is not a wire name (an unknown claim so named would collide in the output).
-static CLAIM_NAMES: json::NameTable<128> = {
-    let mut t = json::NameTable::new(0x854a_e2bc_8836_d515);
-    let mut i = 0;
-    while i < STRING_CLAIMS.len() {
-        // Fewer than 255 string claims: the id fits in a u8.
-        #[allow(clippy::cast_possible_truncation)]
-        {
-            t = t.with(STRING_CLAIMS[i].0, i as u8 + 1);
-        }
-        i += 1;
-    }
-    t.with("aud", AUD)
-        .with("amr", AMR)
-        .with("exp", EXP)
-        .with("iat", IAT)
-        .with("auth_time", AUTH_TIME)
-        .with("nbf", NBF)
-        .with("email_verified", EMAIL_VERIFIED)
-        .with("phone_number_verified", PHONE_NUMBER_VERIFIED)
-        .with("new_user", NEW_USER)
-        .with("address", ADDRESS)
-        .with("updated_at", UPDATED_AT)
-        .with("custom_fields", CUSTOM_FIELDS)
-        .with_new(OUTPUT_NAMES, OUTPUT_COLLISION)
-};
-
 /// The id of a claim name (see [`CLAIM_NAMES`]).
 #[inline(always)]
 fn claim_id(key: json::NameKey, name: &[u8]) -> u8 {
     CLAIM_NAMES.get(key, name)
 }
 
-/// Whether a claim id is one of the claims the SDK knows (whose `null` means absent).
-fn is_known(id: u8) -> bool {
-    (1..=CUSTOM_FIELDS).contains(&id)
+impl Claim {
+    /// Whether this is a claim the SDK knows (whose `null` means absent).
+    fn is_known(self) -> bool {
+        !matches!(self, Claim::Unknown | Claim::OutputCollision)
+    }
+
+    /// The index into [`STRING_CLAIMS`] of a string claim.
+    #[inline(always)]
+    fn string_index(id: u8) -> Option<usize> {
+        usize::from(id).checked_sub(1).filter(|&i| i < N_STRINGS)
+    }
 }
 
 /// The payload of an ID token: every claim the ReachFive SDK knows, typed, and every other
@@ -453,37 +451,38 @@ impl IdTokenPayload {
             json::check_text(Text::new(body, side).get(m.value))
                 .map_err(|e| JwtError::from_object(Segment::Payload, e))?;
         }
-        if m.kind == Kind::Null && is_known(m.id) {
+        let claim = Claim::from_id(m.id);
+        if m.kind == Kind::Null && claim.is_known() {
             return Ok(());
         }
         let value = || Text::new(body, side).get(m.value);
-        match m.id {
-            1..=24 => {
-                let i = usize::from(m.id - 1);
-                let span = json::string_span(body, m, side)
-                    .ok_or_else(|| invalid(STRING_CLAIMS[i].0, "expected a string"))?;
-                self.strings[i] = OptSpan::some(span);
-            }
-            AUD => self.aud = Some(list(value(), m, "aud")?),
-            AMR => self.amr = Some(list(value(), m, "amr")?),
-            EXP => self.exp = Some(date(value(), m, "exp")?),
-            IAT => self.iat = Some(date(value(), m, "iat")?),
-            AUTH_TIME => self.auth_time = Some(date(value(), m, "auth_time")?),
-            NBF => {
+        if let Some(i) = Claim::string_index(m.id) {
+            let span = json::string_span(body, m, side)
+                .ok_or_else(|| invalid(STRING_CLAIMS[i].0, "expected a string"))?;
+            self.strings[i] = OptSpan::some(span);
+            return Ok(());
+        }
+        match claim {
+            Claim::Aud => self.aud = Some(list(value(), m, "aud")?),
+            Claim::Amr => self.amr = Some(list(value(), m, "amr")?),
+            Claim::Exp => self.exp = Some(date(value(), m, "exp")?),
+            Claim::Iat => self.iat = Some(date(value(), m, "iat")?),
+            Claim::AuthTime => self.auth_time = Some(date(value(), m, "auth_time")?),
+            Claim::Nbf => {
                 // Kept verbatim, but typed like the other NumericDates.
                 date(value(), m, "nbf")?;
                 self.extra.push((m.name, m.value));
             }
-            EMAIL_VERIFIED => self.email_verified = Some(boolean(body, side, m, "email_verified")?),
-            PHONE_NUMBER_VERIFIED => {
+            Claim::EmailVerified => self.email_verified = Some(boolean(body, side, m, "email_verified")?),
+            Claim::PhoneNumberVerified => {
                 self.phone_number_verified = Some(boolean(body, side, m, "phone_number_verified")?);
             }
-            NEW_USER => self.new_user = Some(boolean(body, side, m, "new_user")?),
-            ADDRESS => {
+            Claim::NewUser => self.new_user = Some(boolean(body, side, m, "new_user")?),
+            Claim::Address => {
                 check_address(body, side, m)?;
                 self.address = Some(m.value);
             }
-            UPDATED_AT => {
+            Claim::UpdatedAt => {
                 if let Some(s) = json::string_span(body, m, side) {
                     self.updated_at = Some((s, true));
                 } else if m.kind == Kind::Number && {
@@ -495,13 +494,14 @@ impl IdTokenPayload {
                     return Err(invalid("updated_at", "expected a number or a string"));
                 }
             }
-            CUSTOM_FIELDS => {
+            Claim::CustomFields => {
                 if m.kind != Kind::Object {
                     return Err(invalid("custom_fields", "expected an object"));
                 }
                 self.custom_fields = Some(m.value);
             }
-            OUTPUT_COLLISION => {}
+            Claim::OutputCollision => {}
+            // An unknown claim (the string claims were typed above).
             _ => self.extra.push((m.name, m.value)),
         }
         Ok(())
@@ -843,16 +843,21 @@ mod tests {
 
     #[test]
     fn claim_ids_follow_the_tables() {
+        let id = |name: &str| claim_id(key(name), name.as_bytes());
         for (i, (wire, _)) in STRING_CLAIMS.iter().enumerate() {
-            assert_eq!(usize::from(claim_id(key(wire), wire.as_bytes())), i + 1, "{wire}");
+            assert_eq!(Claim::string_index(id(wire)), Some(i), "{wire}");
+        }
+        for &(name, claim) in Claim::NAMES {
+            assert_eq!(Claim::from_id(id(name)), claim, "{name}");
         }
         for name in OUTPUT_NAMES {
-            assert_ne!(claim_id(key(name), name.as_bytes()), 0, "{name}");
+            assert_ne!(Claim::from_id(id(name)), Claim::Unknown, "{name}");
         }
-        assert_eq!(claim_id(key("givenName"), b"givenName"), OUTPUT_COLLISION);
-        assert_eq!(claim_id(key("nbf"), b"nbf"), NBF);
-        assert_eq!(claim_id(key("groups"), b"groups"), 0);
-        assert_eq!(claim_id(key("is"), b"is"), 0);
+        assert_eq!(Claim::from_id(id("givenName")), Claim::OutputCollision);
+        assert_eq!(Claim::from_id(id("nbf")), Claim::Nbf);
+        assert_eq!(Claim::from_id(id("groups")), Claim::Unknown);
+        assert_eq!(Claim::from_id(id("is")), Claim::Unknown);
+        assert_eq!(Claim::string_index(id("aud")), None);
     }
 
     #[test]

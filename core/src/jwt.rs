@@ -319,7 +319,7 @@ fn parse_header(mut text: SmallText) -> Result<JwtHeader, JwtError> {
         json::read_object_str(body, &mut side, &mut members)
             .map_err(|e| JwtError::from_object(segment, e))?;
         if members.repeats.possible
-            && let Some(name) = json::repeated_name(body, |_, n| header_id(n))
+            && let Some(name) = json::repeated_name(body, |_, n| HeaderField::of(n) as u8)
                 .map_err(|e| JwtError::from_object(segment, e))?
         {
             return Err(JwtError::from_object(segment, ObjectError::Duplicate(name)));
@@ -337,14 +337,28 @@ fn parse_header(mut text: SmallText) -> Result<JwtHeader, JwtError> {
     Ok(JwtHeader { text, alg, typ, kid, has_crit: members.has_crit })
 }
 
-/// The id of a header member's name: `alg`, `typ`, `kid`, `crit`, or 0.
-fn header_id(name: &[u8]) -> u8 {
-    match name {
-        b"alg" => 1,
-        b"typ" => 2,
-        b"kid" => 3,
-        b"crit" => 4,
-        _ => 0,
+/// The header members the decoder reads; the ids of the first three index
+/// `HeaderMembers::found`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+enum HeaderField {
+    Other = 0,
+    Alg = 1,
+    Typ = 2,
+    Kid = 3,
+    Crit = 4,
+}
+
+impl HeaderField {
+    /// The field a header member's name is.
+    fn of(name: &[u8]) -> Self {
+        match name {
+            b"alg" => Self::Alg,
+            b"typ" => Self::Typ,
+            b"kid" => Self::Kid,
+            b"crit" => Self::Crit,
+            _ => Self::Other,
+        }
     }
 }
 
@@ -362,8 +376,8 @@ struct HeaderMembers {
 impl json::MemberSink for HeaderMembers {
     fn member(&mut self, body: &str, side: &mut String, m: json::Member) {
         let text = Text::new(body, side);
-        let id = header_id(text.bytes(m.name));
-        self.repeats.note(id, m.name, text);
+        let field = HeaderField::of(text.bytes(m.name));
+        self.repeats.note(field as u8, m.name, text);
         if self.error.is_some() {
             return;
         }
@@ -373,10 +387,12 @@ impl json::MemberSink for HeaderMembers {
             self.error = Some(JwtError::from_object(Segment::Header, e));
             return;
         }
-        match id {
-            1..=3 => self.found[usize::from(id - 1)] = json::string_span(body, &m, side).into(),
-            4 => self.has_crit = m.kind != json::Kind::Null,
-            _ => {}
+        match field {
+            HeaderField::Alg | HeaderField::Typ | HeaderField::Kid => {
+                self.found[field as usize - 1] = json::string_span(body, &m, side).into();
+            }
+            HeaderField::Crit => self.has_crit = m.kind != json::Kind::Null,
+            HeaderField::Other => {}
         }
     }
 

@@ -45,40 +45,27 @@ const OUTPUT_NAMES: &[&str] = &[
     "providerAccessToken",
 ];
 
-// Classification of member names: the known members, `OUTPUT_COLLISION` for an unknown
-// member named like an output key, 0 for any other member.
-const ACCESS_TOKEN: u8 = 1;
-const TOKEN_TYPE: u8 = 2;
-const EXPIRES_IN: u8 = 3;
-const REFRESH_TOKEN: u8 = 4;
-const ID_TOKEN: u8 = 5;
-const SCOPE: u8 = 6;
-const CODE: u8 = 7;
-const STATE: u8 = 8;
-const STEP_UP_TOKEN: u8 = 9;
-const AMR: u8 = 10;
-const PROVIDER_NAME: u8 = 11;
-const PROVIDER_ACCESS_TOKEN: u8 = 12;
-const ERROR: u8 = 13;
-const OUTPUT_COLLISION: u8 = 255;
-
-/// Member names to ids (see above): the known members, then every output name that is not
-/// a wire name (an unknown member so named would collide in the output).
-static MEMBER_NAMES: json::NameTable<64> = json::NameTable::new(0x35bf_992d_c9e9_c617)
-    .with("access_token", ACCESS_TOKEN)
-    .with("token_type", TOKEN_TYPE)
-    .with("expires_in", EXPIRES_IN)
-    .with("refresh_token", REFRESH_TOKEN)
-    .with("id_token", ID_TOKEN)
-    .with("scope", SCOPE)
-    .with("code", CODE)
-    .with("state", STATE)
-    .with("step_up_token", STEP_UP_TOKEN)
-    .with("amr", AMR)
-    .with("provider_name", PROVIDER_NAME)
-    .with("provider_access_token", PROVIDER_ACCESS_TOKEN)
-    .with("error", ERROR)
-    .with_new(OUTPUT_NAMES, OUTPUT_COLLISION);
+json::known_names! {
+    /// The members of a token response the parser knows, as the scanner classifies them.
+    enum Field;
+    /// Member names to [`Field`] ids: the known members, then every output name that is not
+    /// a wire name (an unknown member so named would collide in the output).
+    static MEMBER_NAMES: NameTable<64> = (0x35bf_992d_c9e9_c617, outputs: OUTPUT_NAMES) {
+        AccessToken = "access_token",
+        TokenType = "token_type",
+        ExpiresIn = "expires_in",
+        RefreshToken = "refresh_token",
+        IdToken = "id_token",
+        Scope = "scope",
+        Code = "code",
+        State = "state",
+        StepUpToken = "step_up_token",
+        Amr = "amr",
+        ProviderName = "provider_name",
+        ProviderAccessToken = "provider_access_token",
+        Error = "error",
+    }
+}
 
 /// The id of a member name (see [`MEMBER_NAMES`]).
 #[inline(always)]
@@ -758,7 +745,7 @@ fn parse_into<'b, B: AsRef<[u8]>>(
     let members = members.0.as_slice();
 
     // Rule 10/11: a non-empty string `error` makes it an OAuth error, whatever the status.
-    if let Some(m) = members.iter().find(|m| m.id == ERROR)
+    if let Some(m) = members.iter().find(|m| Field::from_id(m.id) == Field::Error)
         && m.kind != Kind::Null
     {
         let code = json::string_span(body, m, side).map(|s| Text::new(body, side).get(s).to_owned());
@@ -792,7 +779,7 @@ fn parse_into<'b, B: AsRef<[u8]>>(
 
     // Rule 18: find a well-formed rotated refresh token first, so that any later failure
     // still hands it over. A repeated `refresh_token` is ambiguous and is not used.
-    let mut rt = members.iter().filter(|m| m.id == REFRESH_TOKEN);
+    let mut rt = members.iter().filter(|m| Field::from_id(m.id) == Field::RefreshToken);
     let rotated = match (rt.next(), rt.next()) {
         (Some(m), None) => json::string_span(body, m, side)
             .filter(|s| syntax::printable_ascii(Text::new(body, side).get(*s))),
@@ -865,13 +852,14 @@ fn parse_success(
     let mut access_token = None;
     let mut token_type = None;
     for m in members {
-        if (ACCESS_TOKEN..=ERROR).contains(&m.id) && m.kind == Kind::Null {
+        let field = Field::from_id(m.id);
+        if !matches!(field, Field::Unknown | Field::OutputCollision) && m.kind == Kind::Null {
             continue;
         }
-        match m.id {
-            ACCESS_TOKEN => access_token = Some(non_empty(body, side, m, "access_token")?),
-            TOKEN_TYPE => token_type = Some(non_empty(body, side, m, "token_type")?),
-            EXPIRES_IN => {
+        match field {
+            Field::AccessToken => access_token = Some(non_empty(body, side, m, "access_token")?),
+            Field::TokenType => token_type = Some(non_empty(body, side, m, "token_type")?),
+            Field::ExpiresIn => {
                 f.expires_in = Some(expires_in(body, side, m).ok_or_else(|| {
                     invalid(
                         "expires_in",
@@ -879,7 +867,7 @@ fn parse_success(
                     )
                 })?);
             }
-            REFRESH_TOKEN => {
+            Field::RefreshToken => {
                 let t = match rotated {
                     // Already found well-formed (rule 18), and the only one.
                     Some(t) => t,
@@ -896,33 +884,33 @@ fn parse_success(
                 };
                 f.refresh_token = OptSpan::some(t);
             }
-            ID_TOKEN => {
+            Field::IdToken => {
                 let jwt = string(body, side, m, "id_token")?;
                 claims::decode_parts_into(Text::new(body, side).get(jwt), header, payload)
                     .map_err(ProtocolErrorKind::IdToken)?;
                 f.id_token = OptSpan::some(jwt);
             }
-            SCOPE => f.scope = OptSpan::some(string(body, side, m, "scope")?),
-            CODE => f.code = OptSpan::some(string(body, side, m, "code")?),
-            STATE => f.state = OptSpan::some(string(body, side, m, "state")?),
-            STEP_UP_TOKEN => f.step_up_token = OptSpan::some(string(body, side, m, "step_up_token")?),
-            AMR => {
+            Field::Scope => f.scope = OptSpan::some(string(body, side, m, "scope")?),
+            Field::Code => f.code = OptSpan::some(string(body, side, m, "code")?),
+            Field::State => f.state = OptSpan::some(string(body, side, m, "state")?),
+            Field::StepUpToken => f.step_up_token = OptSpan::some(string(body, side, m, "step_up_token")?),
+            Field::Amr => {
                 if !json::member_is_str_or_str_list(m, Text::new(body, side).get(m.value)) {
                     return Err(invalid("amr", "expected a string or an array of strings"));
                 }
                 f.amr = OptSpan::some(m.value);
             }
-            PROVIDER_NAME => f.provider_name = OptSpan::some(string(body, side, m, "provider_name")?),
-            PROVIDER_ACCESS_TOKEN => {
+            Field::ProviderName => f.provider_name = OptSpan::some(string(body, side, m, "provider_name")?),
+            Field::ProviderAccessToken => {
                 f.provider_access_token = OptSpan::some(string(body, side, m, "provider_access_token")?);
             }
-            OUTPUT_COLLISION => {
+            Field::OutputCollision => {
                 // Dropped from the output, but still held to the same strictness.
                 if m.needs_check() {
                     json::check_text(Text::new(body, side).get(m.value)).map_err(object_error_kind)?;
                 }
             }
-            _ => {
+            Field::Unknown | Field::Error => {
                 // Unknown members, and a non-null `error` (only reachable by `Deserialize`).
                 if m.needs_check() {
                     json::check_text(Text::new(body, side).get(m.value)).map_err(object_error_kind)?;
@@ -1027,13 +1015,17 @@ mod tests {
 
     #[test]
     fn every_output_name_is_known_or_dropped() {
+        let id = |name: &str| Field::from_id(member_id(key(name), name.as_bytes()));
         for name in OUTPUT_NAMES {
-            assert_ne!(member_id(key(name), name.as_bytes()), 0, "{name}");
+            assert_ne!(id(name), Field::Unknown, "{name}");
         }
-        for (name, id) in [("access_token", ACCESS_TOKEN), ("error", ERROR), ("scope", SCOPE), ("x", 0)] {
-            assert_eq!(member_id(key(name), name.as_bytes()), id, "{name}");
+        for &(name, field) in Field::NAMES {
+            assert_eq!(id(name), field, "{name}");
         }
-        assert_eq!(member_id(key("accessToken"), b"accessToken"), OUTPUT_COLLISION);
-        assert_eq!(member_id(key("access_tokens"), b"access_tokens"), 0);
+        assert_eq!(id("access_token"), Field::AccessToken);
+        assert_eq!(id("error"), Field::Error);
+        assert_eq!(id("x"), Field::Unknown);
+        assert_eq!(id("accessToken"), Field::OutputCollision);
+        assert_eq!(id("access_tokens"), Field::Unknown);
     }
 }

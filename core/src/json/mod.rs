@@ -50,9 +50,9 @@ use {inline::*, member::*, names::*, read::*, reference::*, scan::*, span::*, st
 // What the parsers of the protocol's objects use, and nothing else.
 pub(crate) use inline::InlineVec;
 pub(crate) use member::{Kind, Member, MemberSink, Members};
-pub(crate) use names::{NameKey, NameTable};
 #[cfg(test)]
 pub(crate) use names::word;
+pub(crate) use names::{NameKey, NameTable, known_names};
 pub(crate) use read::{read_object, read_object_str};
 pub(crate) use reference::{ObjectError, Raw, as_str, check_text, is_null, parse_object, raw_value};
 pub(crate) use repeats::{Repeats, repeated, repeated_name};

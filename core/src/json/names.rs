@@ -174,3 +174,67 @@ pub(super) fn key_at(b: &[u8], start: usize, end: usize) -> NameKey {
     let name = b.get(start..end).unwrap_or_default();
     (len, word(name, 0), word(name, 8))
 }
+
+/// Declares, from one list, a `#[repr(u8)]` enum of the names a reader knows and the
+/// [`NameTable`] that classifies a name as one of them, so that ids and names cannot drift
+/// apart.
+///
+/// The enum has `Unknown` (id 0, any other name), the listed variants (ids 1, 2, … in the
+/// order given) and `OutputCollision` (id 255: an unknown name spelt like one of the output
+/// names `$outputs`, which would collide in the output). `from_id` maps an id found by the
+/// table back to its variant; `$Enum::NAMES` lists `(name, variant)` in order.
+macro_rules! known_names {
+    (
+        $(#[$meta:meta])*
+        enum $Enum:ident;
+        $(#[$tmeta:meta])*
+        static $TABLE:ident: NameTable<$slots:literal> = ($mul:literal, outputs: $outputs:expr) {
+            $($Variant:ident = $name:literal,)+
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        #[repr(u8)]
+        enum $Enum {
+            /// A name the reader does not know.
+            Unknown = 0,
+            $(#[doc = concat!("`", $name, "`")] $Variant,)+
+            /// An unknown name spelt like an output name: dropped, or it would collide.
+            OutputCollision = 255,
+        }
+
+        #[allow(dead_code)]
+        impl $Enum {
+            /// Every known name with its variant, in id order.
+            const NAMES: &[(&'static str, $Enum)] = &[$(($name, $Enum::$Variant)),+];
+
+            /// The variant of an id found by the table.
+            #[inline(always)]
+            const fn from_id(id: u8) -> Self {
+                #[allow(non_upper_case_globals)]
+                mod ids {
+                    $(pub(super) const $Variant: u8 = super::$Enum::$Variant as u8;)+
+                }
+                match id {
+                    $(ids::$Variant => $Enum::$Variant,)+
+                    255 => $Enum::OutputCollision,
+                    _ => $Enum::Unknown,
+                }
+            }
+        }
+
+        $(#[$tmeta])*
+        static $TABLE: $crate::json::NameTable<$slots> = {
+            let mut t = $crate::json::NameTable::new($mul);
+            let names = $Enum::NAMES;
+            let mut i = 0;
+            while i < names.len() {
+                t = t.with(names[i].0, names[i].1 as u8);
+                i += 1;
+            }
+            t.with_new($outputs, $Enum::OutputCollision as u8)
+        };
+    };
+}
+
+pub(crate) use known_names;
