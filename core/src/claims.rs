@@ -14,7 +14,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::value::RawValue;
 
 use crate::error::{Error, ProtocolError, ProtocolErrorKind};
-use crate::json::{self, InlineVec, Kind, Member, ObjectError, OptSpan, Span, Text};
+use crate::json::{self, InlineVec, Kind, Member, ObjectError, OptSpan, Span};
 use crate::jwt::{self, JwtError, JwtHeader, Segment};
 
 /// A JWT NumericDate (RFC 7519 §2): non-negative seconds since the epoch, possibly with a
@@ -446,47 +446,44 @@ impl IdTokenPayload {
     /// Types one claim, exactly as the claims set's reference reader did: first the nested
     /// check of its value, then `null` for a known claim is absent, then its type.
     #[inline(always)]
-    fn type_claim(&mut self, body: &str, side: &mut String, m: &Member) -> Result<(), JwtError> {
+    fn type_claim(&mut self, doc: &mut json::Doc<'_>, m: &Member) -> Result<(), JwtError> {
         if m.needs_check() {
-            json::check_text(Text::new(body, side).get(m.value))
-                .map_err(|e| JwtError::from_object(Segment::Payload, e))?;
+            json::check_text(doc.get(m.value)).map_err(|e| JwtError::from_object(Segment::Payload, e))?;
         }
         let claim = Claim::from_id(m.id);
         if m.kind == Kind::Null && claim.is_known() {
             return Ok(());
         }
-        let value = || Text::new(body, side).get(m.value);
         if let Some(i) = Claim::string_index(m.id) {
-            let span = json::string_span(body, m, side)
-                .ok_or_else(|| invalid(STRING_CLAIMS[i].0, "expected a string"))?;
+            let span = doc.string(m).ok_or_else(|| invalid(STRING_CLAIMS[i].0, "expected a string"))?;
             self.strings[i] = OptSpan::some(span);
             return Ok(());
         }
         match claim {
-            Claim::Aud => self.aud = Some(list(value(), m, "aud")?),
-            Claim::Amr => self.amr = Some(list(value(), m, "amr")?),
-            Claim::Exp => self.exp = Some(date(value(), m, "exp")?),
-            Claim::Iat => self.iat = Some(date(value(), m, "iat")?),
-            Claim::AuthTime => self.auth_time = Some(date(value(), m, "auth_time")?),
+            Claim::Aud => self.aud = Some(list(doc.get(m.value), m, "aud")?),
+            Claim::Amr => self.amr = Some(list(doc.get(m.value), m, "amr")?),
+            Claim::Exp => self.exp = Some(date(doc.get(m.value), m, "exp")?),
+            Claim::Iat => self.iat = Some(date(doc.get(m.value), m, "iat")?),
+            Claim::AuthTime => self.auth_time = Some(date(doc.get(m.value), m, "auth_time")?),
             Claim::Nbf => {
                 // Kept verbatim, but typed like the other NumericDates.
-                date(value(), m, "nbf")?;
+                date(doc.get(m.value), m, "nbf")?;
                 self.extra.push((m.name, m.value));
             }
-            Claim::EmailVerified => self.email_verified = Some(boolean(body, side, m, "email_verified")?),
+            Claim::EmailVerified => self.email_verified = Some(boolean(doc, m, "email_verified")?),
             Claim::PhoneNumberVerified => {
-                self.phone_number_verified = Some(boolean(body, side, m, "phone_number_verified")?);
+                self.phone_number_verified = Some(boolean(doc, m, "phone_number_verified")?);
             }
-            Claim::NewUser => self.new_user = Some(boolean(body, side, m, "new_user")?),
+            Claim::NewUser => self.new_user = Some(boolean(doc, m, "new_user")?),
             Claim::Address => {
-                check_address(body, side, m)?;
+                check_address(doc, m)?;
                 self.address = Some(m.value);
             }
             Claim::UpdatedAt => {
-                if let Some(s) = json::string_span(body, m, side) {
+                if let Some(s) = doc.string(m) {
                     self.updated_at = Some((s, true));
                 } else if m.kind == Kind::Number && {
-                    let text = Text::new(body, side).get(m.value);
+                    let text = doc.get(m.value);
                     small_integer(text).is_some() || serde_json::from_str::<serde_json::Number>(text).is_ok()
                 } {
                     self.updated_at = Some((m.value, false));
@@ -525,11 +522,11 @@ impl json::MemberSink for Claims<'_> {
     }
 
     #[inline(always)]
-    fn member(&mut self, body: &str, side: &mut String, m: Member) {
-        let text = Text::new(body, side);
+    fn member(&mut self, doc: &mut json::Doc<'_>, m: Member) {
+        let text = doc.text();
         self.repeats.note(m.id, m.name, text);
         if self.error.is_none()
-            && let Err(e) = self.payload.type_claim(body, side, &m)
+            && let Err(e) = self.payload.type_claim(doc, &m)
         {
             self.error = Some(e);
         }
@@ -561,11 +558,11 @@ fn date(text: &str, m: &Member, claim: &'static str) -> Result<NumericDate, JwtE
         .ok_or_else(|| invalid(claim, "expected a non-negative number of seconds"))
 }
 
-fn boolean(body: &str, side: &mut String, m: &Member, claim: &'static str) -> Result<bool, JwtError> {
+fn boolean(doc: &mut json::Doc<'_>, m: &Member, claim: &'static str) -> Result<bool, JwtError> {
     match m.kind {
         Kind::True => Ok(true),
         Kind::False => Ok(false),
-        _ => match json::string_span(body, m, side).map(|s| Text::new(body, side).get(s)) {
+        _ => match doc.string(m).map(|s| doc.get(s)) {
             Some("true") => Ok(true),
             Some("false") => Ok(false),
             _ => Err(invalid(claim, "expected a boolean or \"true\"/\"false\"")),
@@ -574,20 +571,21 @@ fn boolean(body: &str, side: &mut String, m: &Member, claim: &'static str) -> Re
 }
 
 /// `address` must be an object whose known fields are strings (or `null`).
-fn check_address(body: &str, side: &mut String, m: &Member) -> Result<(), JwtError> {
+fn check_address(doc: &mut json::Doc<'_>, m: &Member) -> Result<(), JwtError> {
     if m.kind != Kind::Object {
         return Err(invalid("address", "expected an object"));
     }
     let mut members = json::Members::<8>::default();
-    if json::scan_members(body, m.value.start(), side, &mut members).is_err() {
+    let body = doc.body();
+    if json::scan_members(body, m.value.start(), doc.side(), &mut members).is_err() {
         // Past the scanner's limits: the reference reader decides.
-        return Address::from_raw(json::raw_value(Text::new(body, side).get(m.value))).map(|_| ());
+        return Address::from_raw(json::raw_value(doc.get(m.value))).map(|_| ());
     }
     for f in members.as_slice() {
-        let name = Text::new(body, side).get(f.name);
+        let name = doc.get(f.name);
         if ADDRESS_FIELDS.iter().any(|(wire, _)| *wire == name)
             && f.kind != Kind::Null
-            && json::string_span(body, f, side).is_none()
+            && doc.string(f).is_none()
         {
             return Err(invalid("address", "expected a string"));
         }

@@ -9,7 +9,7 @@ use std::fmt;
 use base64::Engine as _;
 use memchr::memchr;
 
-use crate::json::{self, ObjectError, OptSpan, Text};
+use crate::json::{self, ObjectError, OptSpan};
 
 /// The base64url engine for the three segments: the base64 crate's SIMD engine (AVX2 or
 /// NEON, detected once at run time, scalar otherwise; the `unsafe` is the base64 crate's,
@@ -374,8 +374,8 @@ struct HeaderMembers {
 }
 
 impl json::MemberSink for HeaderMembers {
-    fn member(&mut self, body: &str, side: &mut String, m: json::Member) {
-        let text = Text::new(body, side);
+    fn member(&mut self, doc: &mut json::Doc<'_>, m: json::Member) {
+        let text = doc.text();
         let field = HeaderField::of(text.bytes(m.name));
         self.repeats.note(field as u8, m.name, text);
         if self.error.is_some() {
@@ -389,7 +389,7 @@ impl json::MemberSink for HeaderMembers {
         }
         match field {
             HeaderField::Alg | HeaderField::Typ | HeaderField::Kid => {
-                self.found[field as usize - 1] = json::string_span(body, &m, side).into();
+                self.found[field as usize - 1] = doc.string(&m).into();
             }
             HeaderField::Crit => self.has_crit = m.kind != json::Kind::Null,
             HeaderField::Other => {}

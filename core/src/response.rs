@@ -86,7 +86,7 @@ impl json::MemberSink for BodyMembers {
     }
 
     #[inline(always)]
-    fn member(&mut self, _: &str, _: &mut String, m: Member) {
+    fn member(&mut self, _: &mut json::Doc<'_>, m: Member) {
         self.0.push(m);
     }
 
@@ -326,8 +326,15 @@ impl<'de> Deserialize<'de> for AuthResult {
             let kind = ProtocolErrorKind::DuplicateMember { name: sanitize(name, 64) };
             return Err(serde::de::Error::custom(kind));
         }
-        parse_success(body, side, members.as_slice(), None, fields, id_token_header, id_token_payload)
-            .map_err(serde::de::Error::custom)?;
+        parse_success(
+            &mut json::Doc::new(body, side),
+            members.as_slice(),
+            None,
+            fields,
+            id_token_header,
+            id_token_payload,
+        )
+        .map_err(serde::de::Error::custom)?;
         Ok(out.into_owned())
     }
 }
@@ -740,15 +747,16 @@ fn parse_into<'b, B: AsRef<[u8]>>(
         }
         Err(other) => return Err(fail(object_error_kind(other))),
     };
+    let mut doc = json::Doc::new(body, side);
     // The first repeated name, reported in its turn (after `error` and the status).
-    let duplicate = json::repeated(members.0.as_slice(), Text::new(body, side)).map(str::to_owned);
+    let duplicate = json::repeated(members.0.as_slice(), doc.text()).map(str::to_owned);
     let members = members.0.as_slice();
 
     // Rule 10/11: a non-empty string `error` makes it an OAuth error, whatever the status.
     if let Some(m) = members.iter().find(|m| Field::from_id(m.id) == Field::Error)
         && m.kind != Kind::Null
     {
-        let code = json::string_span(body, m, side).map(|s| Text::new(body, side).get(s).to_owned());
+        let code = doc.string(m).map(|s| doc.get(s).to_owned());
         return match code {
             Some(code) if !code.is_empty() => {
                 if let Some(name) = &duplicate {
@@ -756,10 +764,9 @@ fn parse_into<'b, B: AsRef<[u8]>>(
                 }
                 // Repeated names nested anywhere in an error body are refused too.
                 for m in members.iter().filter(|m| m.needs_check()) {
-                    json::check_text(Text::new(body, side).get(m.value))
-                        .map_err(|e| fail(object_error_kind(e)))?;
+                    json::check_text(doc.get(m.value)).map_err(|e| fail(object_error_kind(e)))?;
                 }
-                Err(oauth_error(status, headers, code, members, body, side).into())
+                Err(oauth_error(status, headers, code, members, &mut doc).into())
             }
             _ => Err(fail(ProtocolErrorKind::InvalidField {
                 field: "error",
@@ -781,21 +788,20 @@ fn parse_into<'b, B: AsRef<[u8]>>(
     // still hands it over. A repeated `refresh_token` is ambiguous and is not used.
     let mut rt = members.iter().filter(|m| Field::from_id(m.id) == Field::RefreshToken);
     let rotated = match (rt.next(), rt.next()) {
-        (Some(m), None) => json::string_span(body, m, side)
-            .filter(|s| syntax::printable_ascii(Text::new(body, side).get(*s))),
+        (Some(m), None) => doc.string(m).filter(|s| syntax::printable_ascii(doc.get(*s))),
         _ => None,
     };
-    let with_rotated = |kind: ProtocolErrorKind, side: &String| {
-        protocol_error(kind, status, headers, rotated.map(|s| Text::new(body, side).get(s)))
+    let with_rotated = |kind: ProtocolErrorKind, doc: &json::Doc<'_>| {
+        protocol_error(kind, status, headers, rotated.map(|s| doc.get(s)))
     };
 
     if let Some(name) = &duplicate {
         let kind = ProtocolErrorKind::DuplicateMember { name: sanitize(name, 64) };
-        return Err(with_rotated(kind, side));
+        return Err(with_rotated(kind, &doc));
     }
-    match parse_success(body, side, members, rotated, fields, id_token_header, id_token_payload) {
+    match parse_success(&mut doc, members, rotated, fields, id_token_header, id_token_payload) {
         Ok(()) => Ok(body),
-        Err(kind) => Err(with_rotated(kind, side)),
+        Err(kind) => Err(with_rotated(kind, &doc)),
     }
 }
 
@@ -818,8 +824,7 @@ fn protocol_error(
 /// the caller attaches the status and the rotated refresh token. `rotated` is the place of
 /// the refresh token when the caller already found it well-formed (and alone).
 fn parse_success(
-    body: &str,
-    side: &mut String,
+    doc: &mut json::Doc<'_>,
     members: &[Member],
     rotated: Option<Span>,
     f: &mut Fields,
@@ -829,21 +834,15 @@ fn parse_success(
     fn invalid(field: &'static str, reason: &'static str) -> ProtocolErrorKind {
         ProtocolErrorKind::InvalidField { field, reason }
     }
-    fn string(
-        body: &str,
-        side: &mut String,
-        m: &Member,
-        field: &'static str,
-    ) -> Result<Span, ProtocolErrorKind> {
-        json::string_span(body, m, side).ok_or_else(|| invalid(field, "expected a string"))
+    fn string(doc: &mut json::Doc<'_>, m: &Member, field: &'static str) -> Result<Span, ProtocolErrorKind> {
+        doc.string(m).ok_or_else(|| invalid(field, "expected a string"))
     }
     fn non_empty(
-        body: &str,
-        side: &mut String,
+        doc: &mut json::Doc<'_>,
         m: &Member,
         field: &'static str,
     ) -> Result<Span, ProtocolErrorKind> {
-        match json::string_span(body, m, side) {
+        match doc.string(m) {
             Some(s) if !s.is_empty() => Ok(s),
             _ => Err(invalid(field, "expected a non-empty string")),
         }
@@ -857,10 +856,10 @@ fn parse_success(
             continue;
         }
         match field {
-            Field::AccessToken => access_token = Some(non_empty(body, side, m, "access_token")?),
-            Field::TokenType => token_type = Some(non_empty(body, side, m, "token_type")?),
+            Field::AccessToken => access_token = Some(non_empty(doc, m, "access_token")?),
+            Field::TokenType => token_type = Some(non_empty(doc, m, "token_type")?),
             Field::ExpiresIn => {
-                f.expires_in = Some(expires_in(body, side, m).ok_or_else(|| {
+                f.expires_in = Some(expires_in(doc, m).ok_or_else(|| {
                     invalid(
                         "expires_in",
                         "expected a non-negative integer (or a string of digits) that fits in 64 bits",
@@ -872,8 +871,8 @@ fn parse_success(
                     // Already found well-formed (rule 18), and the only one.
                     Some(t) => t,
                     None => {
-                        let t = non_empty(body, side, m, "refresh_token")?;
-                        if !syntax::printable_ascii(Text::new(body, side).get(t)) {
+                        let t = non_empty(doc, m, "refresh_token")?;
+                        if !syntax::printable_ascii(doc.get(t)) {
                             return Err(invalid(
                                 "refresh_token",
                                 "holds a character outside printable ASCII",
@@ -885,35 +884,35 @@ fn parse_success(
                 f.refresh_token = OptSpan::some(t);
             }
             Field::IdToken => {
-                let jwt = string(body, side, m, "id_token")?;
-                claims::decode_parts_into(Text::new(body, side).get(jwt), header, payload)
+                let jwt = string(doc, m, "id_token")?;
+                claims::decode_parts_into(doc.get(jwt), header, payload)
                     .map_err(ProtocolErrorKind::IdToken)?;
                 f.id_token = OptSpan::some(jwt);
             }
-            Field::Scope => f.scope = OptSpan::some(string(body, side, m, "scope")?),
-            Field::Code => f.code = OptSpan::some(string(body, side, m, "code")?),
-            Field::State => f.state = OptSpan::some(string(body, side, m, "state")?),
-            Field::StepUpToken => f.step_up_token = OptSpan::some(string(body, side, m, "step_up_token")?),
+            Field::Scope => f.scope = OptSpan::some(string(doc, m, "scope")?),
+            Field::Code => f.code = OptSpan::some(string(doc, m, "code")?),
+            Field::State => f.state = OptSpan::some(string(doc, m, "state")?),
+            Field::StepUpToken => f.step_up_token = OptSpan::some(string(doc, m, "step_up_token")?),
             Field::Amr => {
-                if !json::member_is_str_or_str_list(m, Text::new(body, side).get(m.value)) {
+                if !json::member_is_str_or_str_list(m, doc.get(m.value)) {
                     return Err(invalid("amr", "expected a string or an array of strings"));
                 }
                 f.amr = OptSpan::some(m.value);
             }
-            Field::ProviderName => f.provider_name = OptSpan::some(string(body, side, m, "provider_name")?),
+            Field::ProviderName => f.provider_name = OptSpan::some(string(doc, m, "provider_name")?),
             Field::ProviderAccessToken => {
-                f.provider_access_token = OptSpan::some(string(body, side, m, "provider_access_token")?);
+                f.provider_access_token = OptSpan::some(string(doc, m, "provider_access_token")?);
             }
             Field::OutputCollision => {
                 // Dropped from the output, but still held to the same strictness.
                 if m.needs_check() {
-                    json::check_text(Text::new(body, side).get(m.value)).map_err(object_error_kind)?;
+                    json::check_text(doc.get(m.value)).map_err(object_error_kind)?;
                 }
             }
             Field::Unknown | Field::Error => {
                 // Unknown members, and a non-null `error` (only reachable by `Deserialize`).
                 if m.needs_check() {
-                    json::check_text(Text::new(body, side).get(m.value)).map_err(object_error_kind)?;
+                    json::check_text(doc.get(m.value)).map_err(object_error_kind)?;
                 }
                 f.extra.push((m.name, m.value));
             }
@@ -921,7 +920,7 @@ fn parse_success(
     }
     f.access_token = access_token.ok_or(ProtocolErrorKind::MissingField { field: "access_token" })?;
     let token_type = token_type.ok_or(ProtocolErrorKind::MissingField { field: "token_type" })?;
-    f.token_type = if Text::new(body, side).get(token_type).eq_ignore_ascii_case("bearer") {
+    f.token_type = if doc.get(token_type).eq_ignore_ascii_case("bearer") {
         TokenType::Bearer
     } else {
         TokenType::Given(token_type)
@@ -930,9 +929,9 @@ fn parse_success(
 }
 
 /// `expires_in`: a JSON integer or a string of ASCII digits, `0..=u64::MAX`.
-fn expires_in(body: &str, side: &mut String, m: &Member) -> Option<u64> {
-    let span = json::string_span(body, m, side).unwrap_or(m.value);
-    let digits = Text::new(body, side).get(span);
+fn expires_in(doc: &mut json::Doc<'_>, m: &Member) -> Option<u64> {
+    let span = doc.string(m).unwrap_or(m.value);
+    let digits = doc.get(span);
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
@@ -944,22 +943,20 @@ fn oauth_error(
     headers: &HeaderMap,
     code: String,
     members: &[Member],
-    body: &str,
-    side: &mut String,
+    doc: &mut json::Doc<'_>,
 ) -> OAuthError {
-    let member =
-        |name: &str, side: &String| members.iter().find(|m| Text::new(body, side).get(m.name) == name);
+    let member = |name: &str, doc: &json::Doc<'_>| members.iter().find(|m| doc.get(m.name) == name).copied();
     let mut text = |name: &str| -> Option<String> {
-        let m = *member(name, side)?;
-        json::string_span(body, &m, side).map(|s| Text::new(body, side).get(s).to_owned())
+        let m = member(name, doc)?;
+        doc.string(&m).map(|s| doc.get(s).to_owned())
     };
     let description = text("error_description");
     let uri = text("error_uri");
     let user_msg = text("error_user_msg");
     let message_key = text("error_message_key");
     let error_id = text("error_id");
-    let details = member("error_details", side)
-        .and_then(|m| serde_json::from_str::<Vec<Box<RawValue>>>(Text::new(body, side).get(m.value)).ok())
+    let details = member("error_details", doc)
+        .and_then(|m| serde_json::from_str::<Vec<Box<RawValue>>>(doc.get(m.value)).ok())
         .map(|items| {
             items
                 .iter()

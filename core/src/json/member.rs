@@ -111,16 +111,16 @@ pub(crate) trait MemberSink {
     fn name_id(_key: NameKey, _name: &[u8]) -> u8 {
         0
     }
-    /// One member; `body` is the object's text, `side` where escaped names (and whatever the
-    /// receiver unescapes) live.
-    fn member(&mut self, body: &str, side: &mut String, m: Member);
+    /// One member of the document `doc` (whose side buffer holds escaped names, and
+    /// whatever the receiver unescapes).
+    fn member(&mut self, doc: &mut Doc<'_>, m: Member);
     /// Forget every member received so far.
     fn reset(&mut self);
 }
 
 impl<const N: usize> MemberSink for Members<N> {
     #[inline(always)]
-    fn member(&mut self, _: &str, _: &mut String, m: Member) {
+    fn member(&mut self, _: &mut Doc<'_>, m: Member) {
         self.push(m);
     }
 

@@ -57,6 +57,6 @@ pub(crate) use read::{read_object, read_object_str};
 pub(crate) use reference::{ObjectError, Raw, as_str, check_text, is_null, parse_object, raw_value};
 pub(crate) use repeats::{Repeats, repeated, repeated_name};
 pub(crate) use scan::scan_members;
-pub(crate) use span::{OptSpan, Span, Text};
-pub(crate) use strings::{member_is_str_or_str_list, str_list, string_span};
+pub(crate) use span::{Doc, OptSpan, Span, Text};
+pub(crate) use strings::{member_is_str_or_str_list, str_list};
 pub(crate) use swar::{fold_bytes, non_digits};

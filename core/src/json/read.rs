@@ -80,7 +80,7 @@ pub(super) fn from_raw_members<S: MemberSink>(
         };
         let id = name_id_of::<S>(Text::new(text, side), name);
         let m = Member { name, value: Span::new(start, start + v.len()), kind, flags, id };
-        members.member(text, side, m);
+        members.member(&mut Doc::new(text, side), m);
     }
     Ok(())
 }

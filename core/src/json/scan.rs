@@ -54,7 +54,10 @@ pub(crate) fn scan_members<S: MemberSink>(
         i = skip_ws(b, i + 1);
         let start = i;
         let (end, kind, flags) = scan_value(b, i)?;
-        members.member(text, side, Member { name, value: Span::new(start, end), kind, flags, id });
+        members.member(
+            &mut Doc::new(text, side),
+            Member { name, value: Span::new(start, end), kind, flags, id },
+        );
         i = skip_ws(b, end);
         match b.get(i) {
             Some(b',') => i = skip_ws(b, i + 1),

@@ -1,5 +1,8 @@
 //! [`Span`]s: where a piece of text lives in a response (the body, then what was unescaped
-//! out of it), and [`Text`], the two texts a span points into.
+//! out of it); [`Text`], the two texts a span points into; [`Doc`], a document being read.
+
+use super::member::Member;
+use super::strings::string_span;
 
 /// Where a piece of text lives: `start..end` in the *virtual* text `body ++ side`, where
 /// `body` is the input and `side` holds what was unescaped out of it. An owned result lays
@@ -135,6 +138,59 @@ impl<'a> Text<'a> {
             self.body.get(start..end)
         };
         found.unwrap_or_else(|| misplaced(start, end))
+    }
+}
+
+/// A document being read: the body and the side buffer its escaped strings are unescaped
+/// into. Every span a reader makes points into one or the other; [`Doc::get`] reads it,
+/// [`Doc::string`] makes the span of a string member's unescaped content.
+#[derive(Debug)]
+pub(crate) struct Doc<'a> {
+    body: &'a str,
+    side: &'a mut String,
+}
+
+impl<'a> Doc<'a> {
+    /// The document `body`, unescaping into `side`.
+    #[inline(always)]
+    pub(crate) fn new(body: &'a str, side: &'a mut String) -> Self {
+        Self { body, side }
+    }
+
+    /// The body.
+    #[inline(always)]
+    pub(crate) fn body(&self) -> &'a str {
+        self.body
+    }
+
+    /// The texts as they are now, to read spans from.
+    #[inline(always)]
+    pub(crate) fn text(&self) -> Text<'_> {
+        Text::new(self.body, self.side)
+    }
+
+    /// The text of `span` (see [`Text::get`]).
+    ///
+    /// # Panics
+    ///
+    /// When `span` was not made for this document (a bug).
+    #[inline(always)]
+    #[track_caller]
+    pub(crate) fn get(&self, span: Span) -> &str {
+        self.text().get(span)
+    }
+
+    /// The span of a string member's content, unescaped into the side buffer when it holds
+    /// an escape; `None` when the member is not a string (or holds a lone surrogate).
+    #[inline(always)]
+    pub(crate) fn string(&mut self, m: &Member) -> Option<Span> {
+        string_span(self.body, m, self.side)
+    }
+
+    /// The side buffer, for a nested reader that unescapes into it too.
+    #[inline(always)]
+    pub(crate) fn side(&mut self) -> &mut String {
+        self.side
     }
 }
 
