@@ -2,11 +2,11 @@
 //!
 //! The core reads token responses and ID tokens with a purpose-built single-pass scanner
 //! (`core/src/json.rs`). This file holds an independent, deliberately plain implementation of
-//! the contract's parsing decisions (`contract.md`, "Parsing decisions"; `rules.md` 10–19)
+//! the contract's parsing decisions (`contract.md`, "Parsing decisions"; `docs/rules.md` R10–R19)
 //! on top of serde_json — members read in order as `RawValue`s, nested values walked by a
 //! serde visitor, claims typed one by one — and checks, on every vector below, that both give
 //! the same success JSON or the same error class (with the same offending field, segment or
-//! repeated name, and the same rotated refresh token, rule 18).
+//! repeated name, and the same rotated refresh token, R18 rotated-token-survives-broken-response).
 //!
 //! Vectors: a hand-written corpus of edge cases (escapes, surrogates, control characters,
 //! numbers, nesting, duplicates, base64), generated token responses and ID tokens (proptest,
@@ -269,7 +269,7 @@ fn reference(status: u16, body: &[u8]) -> Outcome {
         Err(ReadError::NotAnObject) => return protocol("NotAnObject"),
     };
     let field = |name: &str| members.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_ref());
-    // Rules 10/11.
+    // R10, R11.
     if let Some(e) = field("error").filter(|v| !is_null(v)) {
         return match string(e) {
             Some(code) if !code.is_empty() => match first_repeat(&members) {
@@ -286,7 +286,7 @@ fn reference(status: u16, body: &[u8]) -> Outcome {
     if !(200..300).contains(&status) {
         return protocol("UnexpectedStatus");
     }
-    // Rule 18.
+    // R18 rotated-token-survives-broken-response.
     let rts: Vec<&RawValue> =
         members.iter().filter(|(k, _)| k == "refresh_token").map(|(_, v)| v.as_ref()).collect();
     let rotated = match rts.as_slice() {

@@ -1,6 +1,6 @@
 //! Response, ID-token and request vectors for the sans-IO core: shaped like real providers
 //! (ReachFive, node-oidc-provider, Keycloak, Azure AD, Google, Auth0) and like broken ones,
-//! each asserting the exact outcome the contract (`contract.md`) and the rules (`rules.md`)
+//! each asserting the exact outcome the contract (`contract.md`) and the rules (`docs/rules.md`)
 //! call for.
 
 // Tests fail by panicking: `expect`/`unwrap`/`panic!` are how they report.
@@ -804,7 +804,11 @@ fn token_body_with_a_non_2xx_status_is_a_protocol_error() {
             matches!(protocol_kind(&e, status), ProtocolErrorKind::UnexpectedStatus { .. }),
             "{status}: {e:?}"
         );
-        assert_eq!(rotated(&e), None, "rule 18 is about 2xx bodies only ({status})");
+        assert_eq!(
+            rotated(&e),
+            None,
+            "R18 rotated-token-survives-broken-response is about 2xx bodies only ({status})"
+        );
     }
 }
 
@@ -1043,7 +1047,7 @@ fn moderate_nesting_in_unknown_members_is_kept() {
 }
 
 // ---------------------------------------------------------------------------------------
-// Rule 18: never lose a rotated refresh token
+// R18 rotated-token-survives-broken-response: never lose a rotated refresh token
 // ---------------------------------------------------------------------------------------
 
 #[test]
@@ -1512,7 +1516,7 @@ fn basic_credentials_are_form_encoded_before_base64() {
     let rt = RefreshToken::new("rt-1");
     let r = build_refresh_request(&client, &RefreshParams::new(&rt)).expect("builds");
     let h = &r.headers()[AUTHORIZATION];
-    assert!(h.is_sensitive(), "rule 7: Authorization is sensitive");
+    assert!(h.is_sensitive(), "R7 accept-json-authorization-sensitive: Authorization is sensitive");
     let value = h.to_str().expect("ASCII");
     let encoded = value.strip_prefix("Basic ").expect("Basic scheme");
     let decoded = String::from_utf8(STANDARD.decode(encoded).expect("standard base64")).expect("UTF-8");

@@ -100,7 +100,7 @@ fn two_hundred_tasks_cause_exactly_one_refresh_and_the_grant_stays_alive() {
     let now_stored = manager.store().load().unwrap().unwrap();
     assert_ne!(now_stored.refresh_token, stored.refresh_token);
 
-    // Rule 28: the manager's Debug shows no token.
+    // R28 secrets-never-formatted: the manager's Debug shows no token.
     let shown = format!("{manager:?}");
     for secret in
         [forced.expose_secret(), now_stored.refresh_token.expose_secret(), tokens[0].expose_secret()]

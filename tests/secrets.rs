@@ -1,4 +1,4 @@
-//! Rule 28: access, refresh and ID tokens and client secrets never appear in `Debug`,
+//! R28 secrets-never-formatted: access, refresh and ID tokens and client secrets never appear in `Debug`,
 //! `Display` or error messages. Every public type that can hold one is built here with
 //! distinctive test secrets and formatted every way it can be.
 //!

@@ -631,7 +631,8 @@ fn logs_name_the_host_and_rotation_but_never_a_token() {
     for d in drivers() {
         let recorder = EventRecorder::default();
         let secret = "client-secret-0123456789abcdef";
-        // A success that rotates, then a broken response that rotates (rule 18).
+        // A success that rotates, then a broken response that rotates
+        // (R18 rotated-token-survives-broken-response).
         for body in [
             SUCCESS,
             r#"{"access_token":"at-matrix-new-0123456789abcdef","refresh_token":"rt-matrix-new-0123456789abcdef"}"#,

@@ -1,4 +1,5 @@
-//! Reading values from files and standard input, and replacing files atomically (rule 27).
+//! Reading values from files and standard input, and replacing files atomically
+//! (R27 atomic-owner-only-store-files).
 
 use std::fs;
 use std::io::{self, Read};

@@ -1,5 +1,5 @@
 //! `oidc-refresh token`: prints a valid access token from a token store shared by any
-//! number of concurrent runs, refreshing it first only when needed (rules 22-27).
+//! number of concurrent runs, refreshing it first only when needed (R22–R27).
 //!
 //! The policy — when to refresh, adopting a token set another run stored, retries and their
 //! backoff, rotation, what is stored when — is the core's [`Session`], and the loop that

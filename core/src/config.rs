@@ -45,7 +45,7 @@ pub enum BodyFormat {
 /// A configured client: token endpoint, client id, authentication and body format.
 ///
 /// Built once, then used for every refresh request. The token endpoint must be `https`,
-/// except on a loopback host (RFC 6749 §3.2; rule 8).
+/// except on a loopback host (RFC 6749 §3.2; R8 https-except-loopback).
 ///
 /// ```
 /// use oidc_refresh_core::{BodyFormat, ClientAuth, ClientConfig, ClientSecret};
@@ -219,8 +219,9 @@ pub(crate) fn check_client_secret(secret: &ClientSecret) -> Result<(), ConfigErr
     Ok(())
 }
 
-/// Parses an endpoint URL (token endpoint, issuer, discovery URL) and enforces rule 8:
-/// absolute `https`, or plain `http` to a loopback host only; no credentials, no fragment.
+/// Parses an endpoint URL (token endpoint, issuer, discovery URL) and enforces
+/// R8 https-except-loopback: absolute `https`, or plain `http` to a loopback host only; no
+/// credentials, no fragment.
 ///
 /// ```
 /// use oidc_refresh_core::{parse_endpoint, ConfigError};

@@ -11,9 +11,10 @@
 //!
 //! No error ever displays a token or holds a whole response body. The only token an error
 //! may hold is a refresh token the server rotated in an otherwise unusable response
-//! (rule 18: the old one is spent, so the new one must not be lost), or a rotated one that
-//! could not be written to the store ([`Error::Store`]); it sits in a redacting
-//! [`RefreshToken`] and is reached through [`Error::rotated_refresh_token`].
+//! (R18 rotated-token-survives-broken-response: the old one is spent, so the new one must
+//! not be lost), or a rotated one that could not be written to the store ([`Error::Store`]);
+//! it sits in a redacting [`RefreshToken`] and is reached through
+//! [`Error::rotated_refresh_token`].
 
 use std::fmt;
 
@@ -110,7 +111,8 @@ impl Error {
 
     /// `true` when sending the same request again later may succeed: an OAuth
     /// `temporarily_unavailable` or `slow_down`, an HTTP 429, or a 5xx that is not an
-    /// OAuth error (an HTML 502 from a proxy). Other OAuth errors are final (rule 26).
+    /// OAuth error (an HTML 502 from a proxy). Other OAuth errors are final
+    /// (R26 transient-failures-retried-bounded).
     #[must_use]
     pub fn is_retryable(&self) -> bool {
         match self {
@@ -136,7 +138,7 @@ impl Error {
     }
 
     /// The `Retry-After` header of the response this error came from, in seconds, when it
-    /// was sent as a number (rule 26).
+    /// was sent as a number (R26 transient-failures-retried-bounded).
     #[must_use]
     pub fn retry_after_secs(&self) -> Option<u64> {
         match self {
@@ -157,7 +159,8 @@ impl Error {
     }
 
     /// The new refresh token from a response that rotated it but was otherwise unusable
-    /// (rule 18). Store it: the refresh token that was sent is spent.
+    /// (R18 rotated-token-survives-broken-response). Store it: the refresh token that was
+    /// sent is spent.
     ///
     /// `None` for every error that did not come from such a response, and for an ID token
     /// that names another issuer, subject or audience (then nothing in it may be used).
@@ -186,8 +189,8 @@ impl Error {
     /// A copy of this error for another caller that shared the same refresh (a token
     /// manager hands one to every waiter): the same variant, kind, status, OAuth error and
     /// `Retry-After`, with the cause of a transport or store error kept as (sanitised) text.
-    /// The rotated refresh token of rule 18 is not copied: it stays with the original, so
-    /// that a secret lives in one place.
+    /// The rotated refresh token of R18 rotated-token-survives-broken-response is not
+    /// copied: it stays with the original, so that a secret lives in one place.
     #[must_use]
     pub fn duplicate(&self) -> Error {
         fn text(source: &(dyn std::error::Error + Send + Sync)) -> Box<dyn std::error::Error + Send + Sync> {
@@ -271,8 +274,8 @@ impl StoreError {
 
     /// The failure this write came after, if any: a response that broke the protocol (or
     /// whose ID token failed) but rotated the refresh token, which was then to be stored
-    /// before that failure was reported (rule 18). Its rotated token is not in it: it is
-    /// [`Error::rotated_refresh_token`] of the store error.
+    /// before that failure was reported (R18 rotated-token-survives-broken-response). Its
+    /// rotated token is not in it: it is [`Error::rotated_refresh_token`] of the store error.
     #[must_use]
     pub fn after(&self) -> Option<&Error> {
         self.after.as_ref()
@@ -384,7 +387,8 @@ pub enum TransportErrorKind {
     /// TLS failed: untrusted certificate, wrong name, handshake error.
     #[error("TLS failed")]
     Tls,
-    /// The server answered with a redirect, which is never followed (rule 9).
+    /// The server answered with a redirect, which is never followed
+    /// (R9 no-redirects-capped-body-timeouts).
     #[error("the server answered with a redirect, which is refused")]
     Redirect,
     /// The response body exceeded the configured cap.
@@ -399,8 +403,9 @@ pub enum TransportErrorKind {
 }
 
 impl TransportErrorKind {
-    /// Whether a new attempt may succeed (rule 26): connect failures, timeouts and broken
-    /// connections are transient; TLS failures, redirects and oversized bodies are not.
+    /// Whether a new attempt may succeed (R26 transient-failures-retried-bounded): connect
+    /// failures, timeouts and broken connections are transient; TLS failures, redirects and
+    /// oversized bodies are not.
     #[must_use]
     pub fn is_retryable(self) -> bool {
         matches!(self, Self::Connect | Self::Timeout | Self::Interrupted)
@@ -620,7 +625,7 @@ impl fmt::Debug for ErrorDetail {
 ///
 /// Holds the status, the content type and, for bodies that are not JSON at all, a short
 /// sanitised excerpt; never the whole body and never a token, except the rotated refresh
-/// token of rule 18 in its redacting type.
+/// token of R18 rotated-token-survives-broken-response in its redacting type.
 #[derive(Debug)]
 pub struct ProtocolError {
     pub(crate) kind: ProtocolErrorKind,
@@ -673,7 +678,8 @@ impl ProtocolError {
     pub fn retry_after_secs(&self) -> Option<u64> {
         self.retry_after.as_deref().and_then(|v| v.trim().parse().ok())
     }
-    /// The rotated refresh token of rule 18, if the response carried a well-formed one.
+    /// The rotated refresh token of R18 rotated-token-survives-broken-response, if the
+    /// response carried a well-formed one.
     #[must_use]
     pub fn rotated_refresh_token(&self) -> Option<&RefreshToken> {
         self.rotated_refresh_token.as_ref()
@@ -815,7 +821,7 @@ pub enum IdTokenErrorKind {
 impl IdTokenErrorKind {
     /// `true` when the token names another issuer, subject or audience than expected or
     /// than before: then nothing from the response may be used, not even a rotated
-    /// refresh token (rule 18).
+    /// refresh token (R18 rotated-token-survives-broken-response).
     #[must_use]
     pub fn is_identity_mismatch(self) -> bool {
         matches!(
@@ -829,8 +835,8 @@ impl IdTokenErrorKind {
     }
 }
 
-/// An ID token that failed validation, with the rotated refresh token of rule 18 when the
-/// failure is not an identity mismatch.
+/// An ID token that failed validation, with the rotated refresh token of
+/// R18 rotated-token-survives-broken-response when the failure is not an identity mismatch.
 pub struct IdTokenError {
     pub(crate) kind: IdTokenErrorKind,
     pub(crate) rotated_refresh_token: Option<RefreshToken>,

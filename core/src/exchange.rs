@@ -1,6 +1,7 @@
 //! The receiving half of one refresh, whole: the response parsed ([`parse_refresh_response`])
 //! and its ID token validated against the client and the previous ID token
-//! ([`validate_id_token`]), with the rotated refresh token kept where rule 18 says.
+//! ([`validate_id_token`]), with the rotated refresh token kept where
+//! R18 rotated-token-survives-broken-response says.
 
 use http::Response;
 
@@ -13,7 +14,7 @@ use crate::validate::{Continuity, validate_id_token};
 
 /// Validates the ID token of a parsed refresh response, if it has one, and hands the result
 /// back; on failure the error keeps the rotated refresh token unless the failure is an
-/// identity mismatch (rule 18).
+/// identity mismatch (R18 rotated-token-survives-broken-response).
 ///
 /// # Errors
 ///

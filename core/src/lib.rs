@@ -39,8 +39,9 @@
 //!     }
 //!     Err(e) if e.is_reauth_required() => { /* invalid_grant: sign the user in again */ }
 //!     Err(mut e) => {
-//!         // Rule 18: a response that rotated the token but is otherwise broken still hands
-//!         // over the new refresh token; store it, the old one is spent.
+//!         // R18 rotated-token-survives-broken-response: a response that rotated the token
+//!         // but is otherwise broken still hands over the new refresh token; store it, the
+//!         // old one is spent.
 //!         if let Some(rotated) = e.take_rotated_refresh_token() { /* store it */ let _ = rotated; }
 //!         return Err(e.into());
 //!     }

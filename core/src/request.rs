@@ -1,4 +1,4 @@
-//! Building the refresh request (RFC 6749 §6; rules 1–7).
+//! Building the refresh request (RFC 6749 §6; R1–R7).
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -20,7 +20,7 @@ pub struct RefreshParams<'a> {
 }
 
 /// Names an extra parameter may not take: they belong to the grant or to client
-/// authentication (rule 2).
+/// authentication (R2 form-body-grant-not-overridable).
 const RESERVED: &[&str] = &["grant_type", "refresh_token", "client_id", "client_secret", "scope"];
 
 impl<'a> RefreshParams<'a> {
@@ -139,7 +139,8 @@ pub fn build_refresh_request(
             (form.finish().into_bytes(), "application/x-www-form-urlencoded")
         }
         BodyFormat::Json => {
-            // Rule 3: exactly these keys in this order, as ReachFive's SDK test pins them.
+            // R3 reachfive-json-body-exact: exactly these keys in this order, as ReachFive's
+            // SDK test pins them.
             let mut body = Vec::with_capacity(96 + refresh_token.len());
             let mut first = true;
             let mut member = |body: &mut Vec<u8>, name: &str, value: &str| {

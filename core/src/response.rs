@@ -1,4 +1,4 @@
-//! Parsing the token endpoint's answer (RFC 6749 §5.1, §5.2; rules 10–19) into
+//! Parsing the token endpoint's answer (RFC 6749 §5.1, §5.2; R10–R19 in docs/rules.md) into
 //! [`AuthResult`] (or, for a caller that keeps the body, [`AuthResultRef`]) or a typed
 //! [`Error`].
 //!
@@ -188,19 +188,20 @@ impl AuthResult {
     pub fn token_type(&self) -> &str {
         token_type(&self.fields, self.text())
     }
-    /// `expires_in` in seconds; `None` means *unknown*, never *eternal* (rule 15).
+    /// `expires_in` in seconds; `None` means *unknown*, never *eternal*
+    /// (R15 expires-in-absent-means-unknown).
     #[must_use]
     pub fn expires_in(&self) -> Option<u64> {
         self.fields.expires_in
     }
     /// When the access token expires, counted from when the request was *sent* so that
-    /// the lifetime is never overstated (rule 22); `None` when `expires_in` is absent.
+    /// the lifetime is never overstated (R22 expiry-from-send-time); `None` when `expires_in` is absent.
     #[must_use]
     pub fn expires_at(&self, sent_at: UnixTime) -> Option<UnixTime> {
         self.fields.expires_in.map(|s| sent_at + Duration::from_secs(s))
     }
     /// `refresh_token`: when present, it replaces the one that was sent, which is now spent
-    /// (rule 16). Absent: keep using the previous one.
+    /// (R16 absent-refresh-token-keeps-previous). Absent: keep using the previous one.
     #[must_use]
     pub fn refresh_token(&self) -> Option<&RefreshToken> {
         self.token(&self.tokens.refresh_token, self.fields.refresh_token)
@@ -227,7 +228,7 @@ impl AuthResult {
     pub fn id_token_payload(&self) -> Option<&IdTokenPayload> {
         self.id_token_payload.as_ref()
     }
-    /// `scope` as granted. Absent means the requested (or previous) scope (rule 17).
+    /// `scope` as granted. Absent means the requested (or previous) scope (R17 absent-scope-keeps-requested).
     #[must_use]
     pub fn scope(&self) -> Option<&str> {
         self.fields.scope.get().map(|s| self.text().get(s))
@@ -404,17 +405,19 @@ impl<'a> AuthResultRef<'a> {
     pub fn token_type(&self) -> &str {
         token_type(&self.fields, self.text())
     }
-    /// `expires_in` in seconds; `None` means *unknown*, never *eternal* (rule 15).
+    /// `expires_in` in seconds; `None` means *unknown*, never *eternal*
+    /// (R15 expires-in-absent-means-unknown).
     #[must_use]
     pub fn expires_in(&self) -> Option<u64> {
         self.fields.expires_in
     }
-    /// When the access token expires, counted from when the request was *sent* (rule 22).
+    /// When the access token expires, counted from when the request was *sent* (R22 expiry-from-send-time).
     #[must_use]
     pub fn expires_at(&self, sent_at: UnixTime) -> Option<UnixTime> {
         self.fields.expires_in.map(|s| sent_at + Duration::from_secs(s))
     }
-    /// `refresh_token`: when present, it replaces the one that was sent (rule 16).
+    /// `refresh_token`: when present, it replaces the one that was sent
+    /// (R16 absent-refresh-token-keeps-previous).
     #[must_use]
     pub fn refresh_token(&self) -> Option<SecretRef<'_>> {
         self.fields.refresh_token.get().map(|s| self.secret(s, "RefreshToken"))
@@ -434,7 +437,7 @@ impl<'a> AuthResultRef<'a> {
     pub fn id_token_payload(&self) -> Option<&IdTokenPayload> {
         self.id_token_payload.as_ref()
     }
-    /// `scope` as granted (rule 17).
+    /// `scope` as granted (R17 absent-scope-keeps-requested).
     #[must_use]
     pub fn scope(&self) -> Option<&str> {
         self.fields.scope.get().map(|s| self.text().get(s))
@@ -637,7 +640,7 @@ fn object_error_kind(e: ObjectError) -> ProtocolErrorKind {
 /// - Anything else is a protocol error that keeps the status, the content type and, for a
 ///   body that is not JSON, a short sanitised excerpt.
 /// - A 2xx without `error` that rotated the refresh token but is otherwise unusable yields a
-///   protocol error *holding that refresh token* (rule 18).
+///   protocol error *holding that refresh token* (R18 rotated-token-survives-broken-response).
 ///
 /// The content type is not checked: the body decides. The result owns one copy of the body
 /// (see [`AuthResult`]); [`parse_refresh_response_borrowed`] makes none.
@@ -752,7 +755,7 @@ fn parse_into<'b, B: AsRef<[u8]>>(
     let duplicate = json::repeated(members.0.as_slice(), doc.text()).map(str::to_owned);
     let members = members.0.as_slice();
 
-    // Rule 10/11: a non-empty string `error` makes it an OAuth error, whatever the status.
+    // R10, R11: a non-empty string `error` makes it an OAuth error, whatever the status.
     if let Some(m) = members.iter().find(|m| Field::from_id(m.id) == Field::Error)
         && m.kind != Kind::Null
     {
@@ -784,8 +787,9 @@ fn parse_into<'b, B: AsRef<[u8]>>(
         return Err(fail(ProtocolErrorKind::UnexpectedStatus { reason }));
     }
 
-    // Rule 18: find a well-formed rotated refresh token first, so that any later failure
-    // still hands it over. A repeated `refresh_token` is ambiguous and is not used.
+    // R18 rotated-token-survives-broken-response: find a well-formed rotated refresh token
+    // first, so that any later failure still hands it over. A repeated `refresh_token` is
+    // ambiguous and is not used.
     let mut rt = members.iter().filter(|m| Field::from_id(m.id) == Field::RefreshToken);
     let rotated = match (rt.next(), rt.next()) {
         (Some(m), None) => doc.string(m).filter(|s| syntax::printable_ascii(doc.get(*s))),
@@ -868,7 +872,7 @@ fn parse_success(
             }
             Field::RefreshToken => {
                 let t = match rotated {
-                    // Already found well-formed (rule 18), and the only one.
+                    // Already found well-formed (R18), and the only one.
                     Some(t) => t,
                     None => {
                         let t = non_empty(doc, m, "refresh_token")?;

@@ -35,7 +35,7 @@ pub enum Action {
     },
     /// Take the store's exclusive lock, re-read the token set under it, and pass the result
     /// to [`Session::handle_loaded`]. Keep the lock until the session says `Ready`,
-    /// `Failed` or `SignIn` (rule 25).
+    /// `Failed` or `SignIn` (R25 lock-reread-adopt-newer).
     Load,
     /// Send this refresh request now, then pass the response to
     /// [`Session::handle_response`] or the failure to [`Session::handle_transport_error`].
@@ -82,35 +82,36 @@ impl fmt::Debug for Action {
     }
 }
 
-/// The lifetime and rotation state machine of one grant (rules 15–18, 20–26).
+/// The lifetime and rotation state machine of one grant (R15–R18, R20–R26).
 ///
 /// A session answers one question — *what should I do now to hand out a valid access
 /// token?* — and is told what happened. It owns the rules that need state:
 ///
-/// - **Lifetime** (rule 22): `expires_at` counts from the time the request was *sent* (the
-///   `now` of the [`poll`](Session::poll) that handed the request out); the token is
-///   refreshed early, [`DEFAULT_REFRESH_MARGIN`](Session::DEFAULT_REFRESH_MARGIN) (60 s)
-///   before it expires (at most half its lifetime, so that a token living 2 s is used for
-///   1 s), a margin separate from the ID-token leeway. Without `expires_in` a
+/// - **Lifetime** (R22 expiry-from-send-time): `expires_at` counts from the time the request
+///   was *sent* (the `now` of the [`poll`](Session::poll) that handed the request out); the
+///   token is refreshed early, [`DEFAULT_REFRESH_MARGIN`](Session::DEFAULT_REFRESH_MARGIN)
+///   (60 s) before it expires (at most half its lifetime, so that a token living 2 s is used
+///   for 1 s), a margin separate from the ID-token leeway. Without `expires_in` a
 ///   lifetime of [`DEFAULT_LIFETIME`](Session::DEFAULT_LIFETIME) (300 s) is assumed
-///   (rule 15), and an API's 401 `invalid_token` is reported with
+///   (R15 expires-in-absent-means-unknown), and an API's 401 `invalid_token` is reported with
 ///   [`handle_invalid_access_token`](Session::handle_invalid_access_token): the next poll
 ///   refreshes, once, however many callers report the same token.
-/// - **One refresh in flight** (rule 23): while a request (or a store read or write) is out,
-///   every poll says [`Action::Pending`].
-/// - **The store first** (rules 24, 25): a refresh starts with [`Action::Load`] — lock the
+/// - **One refresh in flight** (R23 one-refresh-in-flight): while a request (or a store read
+///   or write) is out, every poll says [`Action::Pending`].
+/// - **The store first** (R24, R25): a refresh starts with [`Action::Load`] — lock the
 ///   store, re-read it, [`handle_loaded`](Session::handle_loaded) — and a newer stored token
 ///   set is adopted instead of sending a stale refresh token. A new token set is handed out
 ///   as [`Action::Store`]; only after [`handle_stored`](Session::handle_stored) does the new
 ///   access token come out. A failed write is reported ([`Error::Store`]) and the new set
 ///   stays in memory, to be written again before anything else: a rotated refresh token is
 ///   never lost.
-/// - **Rotation** (rules 16–18): the rotated refresh token replaces the previous one; one
+/// - **Rotation** (R16–R18): the rotated refresh token replaces the previous one; one
 ///   carried by an otherwise broken response is stored all the same.
-/// - **ID-token checks** (rules 20, 21): every refreshed ID token is checked against the
+/// - **ID-token checks** (R20, R21): every refreshed ID token is checked against the
 ///   client and against the previous ID token (the token set's `id_token`); the outcome is
 ///   [`last_continuity`](Session::last_continuity), *not checked* without a previous one.
-/// - **Retries** (rule 26): transient failures ([`Error::is_retryable`]) are retried, at most
+/// - **Retries** (R26 transient-failures-retried-bounded): transient failures
+///   ([`Error::is_retryable`]) are retried, at most
 ///   [`DEFAULT_MAX_ATTEMPTS`](Session::DEFAULT_MAX_ATTEMPTS) (3) attempts in all, after a
 ///   jittered, doubling, bounded backoff ([`Action::Wait`]), never sooner than `Retry-After`.
 ///   The core has no randomness: the jitter comes from a seed you pass in
@@ -553,10 +554,10 @@ impl Session {
     /// The response to the request of the last [`Action::Send`], whatever its status,
     /// received at `now` (the ID token's `exp` and `iat` are checked against it).
     ///
-    /// Success: the new token set (rules 16, 17, 22; the ID token checked against the
+    /// Success: the new token set (R16, R17, R22; the ID token checked against the
     /// previous one) is to be stored next. Failure: retried when transient, ended with
     /// `SignIn` for `invalid_grant`, otherwise reported; a rotated refresh token carried by
-    /// a broken response is stored first (rule 18).
+    /// a broken response is stored first (R18 rotated-token-survives-broken-response).
     ///
     /// Ignored unless a request is out.
     pub fn handle_response<B: AsRef<[u8]>>(&mut self, now: UnixTime, response: &Response<B>) {
@@ -574,7 +575,7 @@ impl Session {
                 let obtained = Obtained { lifetime, expires_at: sent_at + lifetime };
                 let mut new = tokens.after_refresh(&result, sent_at, self.default_lifetime);
                 if result.scope().is_none() && self.scope.is_some() {
-                    new.scope.clone_from(&self.scope); // rule 17: the requested scope
+                    new.scope.clone_from(&self.scope); // R17 absent-scope-keeps-requested
                 }
                 self.continuity = Some(continuity);
                 self.forced = false;
@@ -602,7 +603,8 @@ impl Session {
         if let Some(rotated) = error.take_rotated_refresh_token()
             && let Some(tokens) = &self.tokens
         {
-            // Rule 18: the refresh token that was sent is spent; store the new one first.
+            // R18 rotated-token-survives-broken-response: the refresh token that was sent is
+            // spent; store the new one first.
             let mut new = tokens.clone();
             new.refresh_token = rotated;
             self.failure = Some(error);
@@ -668,8 +670,8 @@ impl Session {
                 self.dirty = true;
                 self.rotated_unsaved = rotated;
                 let unsaved = rotated.then(|| new.refresh_token.clone());
-                // A failure waiting for this write (rule 18) is not lost: the store error
-                // says what it came after.
+                // A failure waiting for this write (R18 rotated-token-survives-broken-response)
+                // is not lost: the store error says what it came after.
                 let after = self.failure.take();
                 self.failure = Some(StoreError::write(e, unsaved).after_failure(after).into());
             }

@@ -6,7 +6,7 @@ use crate::json;
 use crate::secret::RefreshToken;
 
 /// Checks a scope string: one or more scope-tokens (`%x21 / %x23-5B / %x5D-7E`) separated
-/// by single spaces (RFC 6749 §3.3; rule 5).
+/// by single spaces (RFC 6749 §3.3; R5 scope-syntax-checked-locally).
 ///
 /// ```
 /// use oidc_refresh_core::check_scope;
@@ -38,7 +38,7 @@ pub fn check_scope(scope: &str) -> Result<(), ConfigError> {
 }
 
 /// Checks a refresh token's syntax: non-empty, `%x20-7E` only (RFC 6749 Appendix A.17;
-/// rule 6). The error never contains the token.
+/// R6 refresh-token-syntax-checked-locally). The error never contains the token.
 ///
 /// # Errors
 ///

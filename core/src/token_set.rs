@@ -53,7 +53,7 @@ impl TokenSet {
         }
     }
 
-    /// The token set after a successful refresh (rules 16, 17, 22): the rotated refresh
+    /// The token set after a successful refresh (R16, R17, R22): the rotated refresh
     /// token or, when the server sent none, the previous one; the new access token with
     /// `expires_at = sent_at + expires_in` (or `sent_at + default_lifetime` when the server
     /// gave no lifetime); the new ID token or the previous one; the granted scope or the

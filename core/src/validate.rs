@@ -1,4 +1,5 @@
-//! ID-token checks: OIDC Core §3.1.3.7 (rule 20) and continuity on refresh, §12.2 (rule 21).
+//! ID-token checks: OIDC Core §3.1.3.7 (R20 id-token-claims-validated) and continuity on
+//! refresh, §12.2 (R21 id-token-continuity-on-refresh).
 //!
 //! Signatures are not verified here: an ID token received straight from the token endpoint
 //! over TLS may be trusted without one (§3.1.3.7 point 6), which is the only way this crate
@@ -21,8 +22,8 @@ pub enum Continuity {
     NoIdToken,
 }
 
-/// Checks an ID token's header and claims (rule 20) and, given the previous ID token's
-/// claims, their continuity (rule 21).
+/// Checks an ID token's header and claims (R20 id-token-claims-validated) and, given the
+/// previous ID token's claims, their continuity (R21 id-token-continuity-on-refresh).
 ///
 /// ```
 /// use oidc_refresh_core::{decode_id_token_with_header, validate_id_token, Continuity, Expectations, UnixTime};
@@ -42,8 +43,9 @@ pub enum Continuity {
 ///
 /// The first [`IdTokenErrorKind`] found. Identity comes first: an issuer or audience other
 /// than expected, or (against the previous token) another issuer, subject or audiences, is
-/// reported whatever else is wrong, since nothing from such a response may be used (rule
-/// 18). The other checks follow in the order the rules list them.
+/// reported whatever else is wrong, since nothing from such a response may be used
+/// (R18 rotated-token-survives-broken-response). The other checks follow in the order
+/// `docs/rules.md` lists them (R20, R21).
 pub fn validate_id_token(
     header: &JwtHeader,
     claims: &IdTokenPayload,
@@ -52,10 +54,10 @@ pub fn validate_id_token(
     now: UnixTime,
 ) -> Result<Continuity, IdTokenErrorKind> {
     use IdTokenErrorKind as K;
-    // Identity first (rule 18): a token naming another issuer, subject or audience must be
-    // reported as such, whatever else is wrong with it, so that nothing from its response
-    // (the rotated refresh token above all) is used. Each check needs its claim; a missing
-    // claim is reported after.
+    // Identity first (R18 rotated-token-survives-broken-response): a token naming another
+    // issuer, subject or audience must be reported as such, whatever else is wrong with it,
+    // so that nothing from its response (the rotated refresh token above all) is used. Each
+    // check needs its claim; a missing claim is reported after.
     let iss = claims.iss();
     let sub = claims.sub();
     let aud = claims.aud();

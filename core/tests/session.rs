@@ -261,7 +261,7 @@ fn rt_body(rt: &str) -> String {
 }
 
 // ---------------------------------------------------------------------------------------
-// Lifetime (rules 15, 22)
+// Lifetime (R15, R22)
 // ---------------------------------------------------------------------------------------
 
 #[test]
@@ -315,7 +315,8 @@ fn an_unknown_lifetime_is_300_s_by_default_and_configurable() {
             World::new(Some(stored("rt-1", None, None))).reply(ok(success("at-2", None, None, None)));
         assert_eq!(ready(world.run(&mut session)).0, "at-2");
         assert_eq!(world.stored().expires_at, Some(T0 + lifetime));
-        // Rule 16: no refresh_token in the response keeps the previous one.
+        // R16 absent-refresh-token-keeps-previous: no refresh_token in the response keeps the
+        // previous one.
         assert_eq!(world.stored().refresh_token.expose_secret(), "rt-1");
     }
 }
@@ -395,7 +396,7 @@ fn an_invalid_access_token_is_refreshed_once_however_many_callers_report_it() {
 }
 
 // ---------------------------------------------------------------------------------------
-// One refresh in flight, the store first (rules 23-25)
+// One refresh in flight, the store first (R23–R25)
 // ---------------------------------------------------------------------------------------
 
 #[test]
@@ -571,8 +572,9 @@ fn a_store_failure_is_reported_and_the_rotated_token_is_never_lost() {
 
 #[test]
 fn a_broken_response_whose_rotated_token_cannot_be_written_reports_both() {
-    // Rule 18: the response breaks the protocol (no token_type) but rotates the refresh
-    // token; writing it fails. The store error carries the token and says what it came after.
+    // R18 rotated-token-survives-broken-response: the response breaks the protocol (no
+    // token_type) but rotates the refresh token; writing it fails. The store error carries
+    // the token and says what it came after.
     let body = json!({"access_token": "at-2", "refresh_token": "rt-2"}).to_string();
     let mut world = World::new(Some(stored("rt-1", Some("at-1"), Some(T0 - 1)))).reply(ok(body));
     world.store.fail_saves.store(1, Ordering::SeqCst);
@@ -641,7 +643,7 @@ fn an_access_token_reported_invalid_while_its_set_is_written_stays_invalid() {
 fn an_unwritten_set_without_a_rotated_token_yields_to_a_rotation_by_another_process() {
     // Regression (fuzz target `session`): our refresh kept rt-1 (no rotation) and its write
     // failed; meanwhile another process refreshed with rt-1 and got rt-2. The session wrote
-    // its unwritten set over rt-2 and sent the spent rt-1 (rule 25).
+    // its unwritten set over rt-2 and sent the spent rt-1 (R25 lock-reread-adopt-newer).
     let mut world = World::new(Some(stored("rt-1", Some("at-1"), Some(T0 - 1)))).reply(ok(success(
         "at-2",
         None,
@@ -670,7 +672,7 @@ fn a_store_read_failure_is_reported() {
 }
 
 // ---------------------------------------------------------------------------------------
-// Retries (rule 26)
+// Retries (R26 transient-failures-retried-bounded)
 // ---------------------------------------------------------------------------------------
 
 #[test]
@@ -808,7 +810,7 @@ fn a_forced_refresh_refreshes_a_fresh_token_and_reports_its_failure() {
 }
 
 // ---------------------------------------------------------------------------------------
-// invalid_grant, rule 18
+// invalid_grant (R11 oauth-error-details-kept), R18 rotated-token-survives-broken-response
 // ---------------------------------------------------------------------------------------
 
 #[test]
@@ -839,7 +841,11 @@ fn a_rotated_token_in_a_broken_response_is_stored_before_the_error_is_reported()
     let mut session = Session::new(client());
     let e = failed(world.run(&mut session));
     assert_eq!(e.fault(), Fault::ServerProtocol, "{e}");
-    assert_eq!(world.stored().refresh_token.expose_secret(), "rt-2", "rule 18: stored");
+    assert_eq!(
+        world.stored().refresh_token.expose_secret(),
+        "rt-2",
+        "R18 rotated-token-survives-broken-response: stored"
+    );
     assert_eq!(world.stored().access_token, Some(AccessToken::new("at-1")), "not the broken response's");
     // The next refresh sends rt-2, never the spent rt-1.
     world.server.push_back(ok(success("at-3", Some("rt-3"), Some(3600), None)));
@@ -848,7 +854,7 @@ fn a_rotated_token_in_a_broken_response_is_stored_before_the_error_is_reported()
 }
 
 // ---------------------------------------------------------------------------------------
-// ID tokens (rules 20, 21): every check of §3.1.3.7 and §12.2, through the session
+// ID tokens (R20, R21): every check of §3.1.3.7 and §12.2, through the session
 // ---------------------------------------------------------------------------------------
 
 /// Refreshes once with `previous` as the stored ID token (its claims `base_claims`) and a
@@ -932,7 +938,8 @@ fn every_id_token_rule_passes_and_fails_through_the_session() {
         ("crit header", json!({}), json!({}), json!({"alg": "RS256", "crit": ["x"]}), Some(K::CritHeader)),
         ("sub missing", json!({}), json!({"sub": null}), rs256(), Some(K::MissingClaim("sub"))),
         // Identity comes first whatever else fails too, so that nothing from a response
-        // naming someone else is used (rule 18). Found by the `session` fuzz target.
+        // naming someone else is used (R18 rotated-token-survives-broken-response). Found by
+        // the `session` fuzz target.
         (
             "another sub, expired",
             json!({}),
@@ -995,7 +1002,11 @@ fn every_id_token_rule_passes_and_fails_through_the_session() {
                 if kind.is_identity_mismatch() {
                     assert_eq!(rt.expose_secret(), "rt-1", "{what}: nothing from the response is used");
                 } else {
-                    assert_eq!(rt.expose_secret(), "rt-2", "{what}: the rotated token is kept (rule 18)");
+                    assert_eq!(
+                        rt.expose_secret(),
+                        "rt-2",
+                        "{what}: the rotated token is kept (R18 rotated-token-survives-broken-response)"
+                    );
                 }
                 assert_eq!(world.stored().access_token, None, "{what}: the access token is not");
                 let kept = world.stored().id_token.unwrap();

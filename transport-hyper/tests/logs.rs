@@ -1,5 +1,5 @@
 //! The `tracing` events: one per attempt with the host and the outcome, whether the refresh
-//! token rotated, and never a token or a secret (rule 28).
+//! token rotated, and never a token or a secret (R28 secrets-never-formatted).
 
 mod common;
 

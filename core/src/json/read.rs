@@ -8,7 +8,7 @@ use super::*;
 pub(super) const MAX_DEPTH: usize = 64;
 
 /// Reads `bytes` as one JSON object: its text and members, without the duplicate check
-/// (the caller decides when, rule 18).
+/// (the caller decides when: R18 rotated-token-survives-broken-response).
 ///
 /// The scanner reads it; whatever the scanner does not accept is read by serde_json, whose
 /// verdict is then the answer: an error with serde_json's message, or (past the scanner's

@@ -31,7 +31,7 @@ pub(crate) fn parse_object(bytes: &[u8]) -> Result<Vec<RawMember<'_>>, ObjectErr
 }
 
 /// Like [`parse_object`] but leaves the duplicate check to the caller, which may need to
-/// look at the members first (rule 18).
+/// look at the members first (R18 rotated-token-survives-broken-response).
 pub(crate) fn parse_members(bytes: &[u8]) -> Result<Vec<RawMember<'_>>, ObjectError> {
     match serde_json::from_slice(bytes).map_err(|e| ObjectError::NotJson(position_only(&e)))? {
         Top::NotObject => Err(ObjectError::NotAnObject),

@@ -1,5 +1,5 @@
-//! Atomic, owner-only file replacement (rule 27), shared by [`FileStore`](super::FileStore)
-//! and the command line's token files.
+//! Atomic, owner-only file replacement (R27 atomic-owner-only-store-files), shared by
+//! [`FileStore`](super::FileStore) and the command line's token files.
 
 use std::ffi::OsStr;
 use std::fs;
@@ -16,12 +16,13 @@ const TMP_RANDOM: usize = 6;
 /// Replaces the file at `path` with `contents`, atomically: a reader (or a process started
 /// after a crash) sees the old content or the new, never a mix or nothing.
 ///
-/// The steps (rule 27): a temporary file `.{name}.oidc-refresh-XXXXXX.tmp` is created in the
-/// same folder, owner-only (mode 0600 on Unix), written, flushed to disk (`fsync`), renamed
-/// over `path`, and then the folder itself is flushed so that the rename survives a power
-/// loss. The new file is therefore 0600 whatever the old one's mode was. A process killed
-/// before the rename leaves the old file intact and, at worst, a stray temporary file
-/// (which [`FileStore`](super::FileStore) removes under its lock).
+/// The steps (R27 atomic-owner-only-store-files): a temporary file
+/// `.{name}.oidc-refresh-XXXXXX.tmp` is created in the same folder, owner-only (mode 0600 on
+/// Unix), written, flushed to disk (`fsync`), renamed over `path`, and then the folder itself
+/// is flushed so that the rename survives a power loss. The new file is therefore 0600
+/// whatever the old one's mode was. A process killed before the rename leaves the old file
+/// intact and, at worst, a stray temporary file (which [`FileStore`](super::FileStore)
+/// removes under its lock).
 ///
 /// This call blocks; in async code run it on a blocking thread (`spawn_blocking`).
 ///
