@@ -627,7 +627,7 @@ fn transient_failures_are_retried_three_attempts_in_all_and_the_store_kept() {
     assert_eq!(store.bytes(), before);
     // The backoffs were waited: at least 250 ms, then at least 500 ms (the jittered
     // 500 ms, then 1 s, never less than half). How long they may last at most is the
-    // session's rule, proven on a virtual clock in core/tests/session.rs; the log below
+    // session's rule, proven on a virtual clock in core/tests/suite/session.rs; the log below
     // shows which wait the CLI planned, whatever the machine's load.
     let times = server.times.lock().unwrap().clone();
     assert!(times[1] - times[0] >= Duration::from_millis(250), "{:?}", times[1] - times[0]);

@@ -1,12 +1,10 @@
 //! `Deserialize` from the wire names: the same result, and the same strictness, as the
 //! parser; and the store's `TokenSet` JSON shape.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is a failure report
-
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use oidc_refresh::http::Response;
-use oidc_refresh::{
+use oidc_refresh_core::http::Response;
+use oidc_refresh_core::{
     AuthResult, IdTokenPayload, RefreshToken, TokenSet, UnixTime, decode_id_token, parse_refresh_response,
 };
 use serde_json::json;

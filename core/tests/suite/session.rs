@@ -1,8 +1,6 @@
 //! The session state machine driven by a virtual clock, canned responses and an in-memory
 //! store: no sockets, no real time.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is a failure report
-
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
@@ -23,7 +21,7 @@ fn t(secs: u64) -> UnixTime {
 }
 
 fn client() -> ClientConfig {
-    ClientConfig::new("https://id.example/token", "app").unwrap()
+    ClientConfig::new("https://id.example/token", "app").expect("a valid https endpoint")
 }
 
 /// A token set as stored: `rt`, and an access token `at` expiring at `expires_at`.
@@ -92,7 +90,7 @@ impl MemoryStore {
         Self { tokens: std::sync::Mutex::new(Some(tokens)) }
     }
     fn tokens(&self) -> Option<TokenSet> {
-        self.tokens.lock().unwrap().clone()
+        self.tokens.lock().expect("no test thread panicked holding the store").clone()
     }
     fn lock(&self) -> Result<MemoryStoreGuard<'_>, std::convert::Infallible> {
         Ok(MemoryStoreGuard(self))
@@ -113,7 +111,7 @@ impl MemoryStoreGuard<'_> {
         Ok(self.0.tokens())
     }
     fn save(&mut self, tokens: &TokenSet) -> Result<(), std::convert::Infallible> {
-        *self.0.tokens.lock().unwrap() = Some(tokens.clone());
+        *self.0.tokens.lock().expect("no test thread panicked holding the store") = Some(tokens.clone());
         Ok(())
     }
 }
@@ -196,12 +194,14 @@ impl World {
             match session.poll(now) {
                 Action::Load => {
                     self.loads += 1;
-                    let guard = lock.insert(self.store.lock().unwrap());
+                    let guard = lock.insert(self.store.lock().expect("the in-memory store locks"));
                     session.handle_loaded(guard.load());
                 }
                 Action::Send(request) => {
                     assert_eq!(request.method(), "POST");
-                    self.sent.push(String::from_utf8(request.body().clone()).unwrap());
+                    self.sent.push(
+                        String::from_utf8(request.body().clone()).expect("the core builds UTF-8 bodies"),
+                    );
                     self.sent_at.push(now);
                     let reply = self.server.pop_front().expect("an unexpected request");
                     self.now = self.now + self.latency;
@@ -211,7 +211,10 @@ impl World {
                             for (k, v) in headers {
                                 response = response.header(k, v);
                             }
-                            session.handle_response(self.now, &response.body(body.into_bytes()).unwrap());
+                            session.handle_response(
+                                self.now,
+                                &response.body(body.into_bytes()).expect("a canned response is well-formed"),
+                            );
                         }
                         Reply::Fail(kind) => {
                             session.handle_transport_error(self.now, TransportError::from_kind(kind).into())
@@ -456,7 +459,7 @@ fn a_non_rotating_refresh_by_another_process_is_adopted_too() {
 
 /// A client whose token endpoint is resolved late (`set_client`), for an issuer.
 fn client_at(endpoint: &str, issuer: &str) -> ClientConfig {
-    ClientConfig::new(endpoint, "app").unwrap().with_issuer(issuer)
+    ClientConfig::new(endpoint, "app").expect("a valid endpoint").with_issuer(issuer)
 }
 
 #[test]
@@ -884,9 +887,9 @@ fn rs256() -> Value {
 fn refreshed(changes: &Value) -> Value {
     let mut claims = base_claims();
     claims["iat"] = json!(T0 + 10);
-    for (k, v) in changes.as_object().unwrap() {
+    for (k, v) in changes.as_object().expect("changes are given as an object") {
         if v.is_null() {
-            claims.as_object_mut().unwrap().remove(k);
+            claims.as_object_mut().expect("the claims are an object").remove(k);
         } else {
             claims[k] = v.clone();
         }
@@ -985,7 +988,7 @@ fn every_id_token_rule_passes_and_fails_through_the_session() {
     ];
     for (what, previous_changes, changes, header, expected) in cases {
         let mut previous = base_claims();
-        for (k, v) in previous_changes.as_object().unwrap() {
+        for (k, v) in previous_changes.as_object().expect("changes are given as an object") {
             previous[k] = v.clone();
         }
         let claims = refreshed(&changes);

@@ -1,7 +1,7 @@
 //! Differential test of the core's parser against a plain serde_json reference.
 //!
 //! The core reads token responses and ID tokens with a purpose-built single-pass scanner
-//! (`core/src/json.rs`). This file holds an independent, deliberately plain implementation of
+//! (`core/src/json/`). This file holds an independent, deliberately plain implementation of
 //! the contract's parsing decisions (`contract.md`, "Parsing decisions"; `docs/rules.md` R10–R19)
 //! on top of serde_json — members read in order as `RawValue`s, nested values walked by a
 //! serde visitor, claims typed one by one — and checks, on every vector below, that both give
@@ -13,15 +13,12 @@
 //! valid and mistyped), and mutations of valid bodies (byte flips, insertions, deletions,
 //! truncations). The borrowing entry point is checked to agree with the owning one.
 
-// Tests fail by panicking: `expect`/`unwrap`/`panic!` are how they report.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::fmt;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use oidc_refresh::http::Response;
-use oidc_refresh::{
+use oidc_refresh_core::http::Response;
+use oidc_refresh_core::{
     Error, JwtError, ProtocolErrorKind, parse_refresh_response, parse_refresh_response_borrowed,
 };
 use proptest::prelude::*;
@@ -706,7 +703,7 @@ fn jwt(header: &str, payload: &str, sig: &str) -> String {
 fn body_with(id_token: &str) -> String {
     format!(
         r#"{{"access_token":"at-1","token_type":"Bearer","refresh_token":"rt-2","id_token":{}}}"#,
-        serde_json::to_string(id_token).unwrap()
+        serde_json::to_string(id_token).expect("a string serialises")
     )
 }
 
@@ -886,7 +883,7 @@ fn json_value(depth: u32) -> BoxedStrategy<String> {
 /// A JSON string literal for `s`; with `ascii`, everything but printable ASCII as `\u` escapes.
 fn escape(s: &str, ascii: bool) -> String {
     if !ascii {
-        return serde_json::to_string(s).unwrap();
+        return serde_json::to_string(s).expect("a string serialises");
     }
     let mut out = String::from("\"");
     for u in s.encode_utf16() {
@@ -913,7 +910,8 @@ fn member_value(name: &'static str) -> BoxedStrategy<String> {
         .boxed(),
         "amr" => prop_oneof![
             tricky_string().prop_map(|s| escape(&s, false)),
-            proptest::collection::vec(tricky_string(), 0..3).prop_map(|v| serde_json::to_string(&v).unwrap()),
+            proptest::collection::vec(tricky_string(), 0..3)
+                .prop_map(|v| serde_json::to_string(&v).expect("strings serialise")),
         ]
         .boxed(),
         "refresh_token" => prop_oneof![
@@ -960,7 +958,7 @@ fn claims() -> impl Strategy<Value = String> {
             "list" => prop_oneof![
                 tricky_string().prop_map(|s| escape(&s, false)),
                 proptest::collection::vec(tricky_string(), 0..3)
-                    .prop_map(|v| serde_json::to_string(&v).unwrap())
+                    .prop_map(|v| serde_json::to_string(&v).expect("strings serialise"))
             ]
             .boxed(),
             "date" => prop_oneof![
@@ -1047,7 +1045,7 @@ fn response() -> impl Strategy<Value = String> {
             all.retain(|(n, _)| !known.iter().any(|(k, _)| k == n));
             all.extend(known);
             if let Some(t) = idt {
-                all.push(("id_token".into(), serde_json::to_string(&t).unwrap()));
+                all.push(("id_token".into(), serde_json::to_string(&t).expect("a string serialises")));
             }
             all.extend(unknown);
             // A deterministic shuffle.
