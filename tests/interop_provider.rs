@@ -5,10 +5,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is a failure report
 
 use oidc_refresh::{
-    AuthResult, ClientAuth, ClientConfig, ClientSecret, Continuity, Error, Fault, IdTokenPayload,
-    RefreshParams, RefreshToken, decode_id_token,
+    AuthResult, ClientAuth, ClientConfig, ClientSecret, Continuity, Error, Fault, IdTokenErrorKind,
+    IdTokenPayload, RefreshParams, RefreshToken, decode_id_token,
 };
 use oidc_refresh_testing::provider::{BASIC_SECRET, POST_SECRET, Provider, field};
+use oidc_refresh_testing::servers::{Behaviour, Server, json_response};
 
 /// One way of running a refresh: the same calls over each transport.
 trait Driver {
@@ -205,17 +206,47 @@ fn a_wrong_secret_is_invalid_client_and_does_not_spend_the_token() {
 }
 
 #[test]
-fn an_id_token_for_another_client_fails_validation_and_its_refresh_token_is_not_used() {
+fn an_id_token_from_another_issuer_fails_validation_and_its_refresh_token_is_not_used() {
     let p = Provider::start();
     for d in drivers() {
         let login = p.login("public-client", None);
         let rt = RefreshToken::new(field(&login, "refresh_token"));
-        // Configure the expected issuer wrongly: the ID token names another issuer.
+        // The client expects another issuer than the one that signs the ID token.
         let client = ClientConfig::new(&p.token_endpoint(), "public-client")
             .unwrap()
             .with_issuer("https://someone-else.example");
         let e = d.refresh(&client, &RefreshParams::new(&rt), None).unwrap_err();
-        assert_eq!(e.fault(), Fault::IdToken, "{}: {e}", d.name());
+        let Error::IdToken(inner) = &e else { panic!("{}: expected an ID-token error, got {e}", d.name()) };
+        assert_eq!(inner.kind(), IdTokenErrorKind::IssuerMismatch, "{}: {e}", d.name());
         assert!(e.rotated_refresh_token().is_none(), "another issuer: nothing from the response is used");
+    }
+}
+
+#[test]
+fn an_id_token_for_another_client_fails_validation_and_its_refresh_token_is_not_used() {
+    let p = Provider::start();
+    // A mix-up: a token response carrying an ID token this provider really signed, with the
+    // right issuer, but issued to another client (`basic-client`, not `public-client`).
+    let other = p.login("basic-client", Some(("basic", BASIC_SECRET)));
+    let body = serde_json::json!({
+        "access_token": "at-mixed-up",
+        "token_type": "Bearer",
+        "expires_in": 60,
+        "refresh_token": "rt-mixed-up",
+        "id_token": field(&other, "id_token"),
+    })
+    .to_string();
+    for d in drivers() {
+        let server = Server::start(Behaviour::Respond(json_response(200, &body)));
+        let client =
+            ClientConfig::new(&server.url("/token"), "public-client").unwrap().with_issuer(p.issuer.clone());
+        let e = d.refresh(&client, &RefreshParams::new(&RefreshToken::new("rt-1")), None).unwrap_err();
+        let Error::IdToken(inner) = &e else { panic!("{}: expected an ID-token error, got {e}", d.name()) };
+        assert_eq!(inner.kind(), IdTokenErrorKind::AudienceMismatch, "{}: {e}", d.name());
+        assert!(
+            e.rotated_refresh_token().is_none(),
+            "another client's ID token: nothing from the response is used"
+        );
+        assert_eq!(server.finish().requests.len(), 1, "{}: one request, no retry", d.name());
     }
 }
