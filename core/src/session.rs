@@ -197,12 +197,10 @@ pub struct Session {
     first_backoff: Duration,
     max_backoff: Duration,
     rng: u64,
-    /// The current token set: what the store holds, unless `dirty`.
+    /// The current token set: what the store holds, unless `saved` says otherwise.
     tokens: Option<TokenSet>,
-    /// `tokens` still has to be written (a write failed): nothing is handed out before.
-    dirty: bool,
-    /// The refresh token in `tokens` was rotated and never written.
-    rotated_unsaved: bool,
+    /// Whether `tokens` is what the store holds.
+    saved: Saved,
     /// A refresh was asked for whatever the access token's lifetime.
     forced: bool,
     /// The current access token's lifetime and exact expiry, when this session obtained
@@ -239,6 +237,19 @@ enum State {
     /// A new token set to be stored; `handed_out` once `Store` was returned; `obtained`
     /// when its access token is a new one.
     Storing { tokens: Box<TokenSet>, handed_out: bool, obtained: Option<Obtained> },
+}
+
+/// Whether the session's token set is what the store holds. A rotated set that was never
+/// written is unsaved by construction: there is no "rotated but saved" to get wrong.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Saved {
+    /// The store holds it (or nothing was loaded yet).
+    Yes,
+    /// A write failed: it is written again before anything is handed out.
+    No,
+    /// A write failed, and it holds a rotated refresh token the store never saw (the stored
+    /// one is spent): a stored set is never adopted over it.
+    NoRotated,
 }
 
 /// An access token this session obtained: its lifetime, and when it expires to the
@@ -289,8 +300,7 @@ impl Session {
             max_backoff: Self::DEFAULT_MAX_BACKOFF,
             rng: 0,
             tokens: None,
-            dirty: false,
-            rotated_unsaved: false,
+            saved: Saved::Yes,
             forced: false,
             obtained: None,
             refreshed: false,
@@ -421,7 +431,7 @@ impl Session {
         if let Some(error) = self.failure.take() {
             return self.report(now, error);
         }
-        if !self.dirty
+        if self.saved == Saved::Yes
             && !self.forced
             && self.dead.is_none()
             && let Some((access_token, fresh_until)) = self.usable(now, refreshed)
@@ -432,7 +442,7 @@ impl Session {
             self.state = State::Loading;
             return Action::Load;
         }
-        if self.dirty
+        if self.saved != Saved::Yes
             && let Some(tokens) = &self.tokens
         {
             let tokens = tokens.clone();
@@ -479,7 +489,7 @@ impl Session {
         if error.is_reauth_required() {
             return Action::SignIn(error);
         }
-        if !forced && !self.dirty && self.dead.is_none() {
+        if !forced && self.saved == Saved::Yes && self.dead.is_none() {
             let cooldown = self.cooldown(&error);
             self.cool_until = Some(now + cooldown);
             if let Some((access_token, fresh_until)) = self.usable(now, false) {
@@ -532,7 +542,7 @@ impl Session {
             Err(e) => self.failure = Some(StoreError::read(e).into()),
             Ok(Some(stored)) if self.is_newer(&stored) => {
                 self.tokens = Some(stored);
-                self.dirty = false;
+                self.saved = Saved::Yes;
                 self.obtained = None;
                 self.dead = None;
                 self.cool_until = None;
@@ -542,12 +552,13 @@ impl Session {
     }
 
     fn is_newer(&self, stored: &TokenSet) -> bool {
-        self.tokens.as_ref().is_none_or(|ours| {
-            if self.dirty {
-                !self.rotated_unsaved && stored.refresh_token != ours.refresh_token
-            } else {
+        self.tokens.as_ref().is_none_or(|ours| match self.saved {
+            Saved::Yes => {
                 stored.refresh_token != ours.refresh_token || stored.access_token != ours.access_token
             }
+            Saved::No => stored.refresh_token != ours.refresh_token,
+            // Ours is the only live refresh token: the stored one was spent to get it.
+            Saved::NoRotated => false,
         })
     }
 
@@ -657,18 +668,16 @@ impl Session {
             new.expires_at = old.expires_at;
         }
         let rotated = self.tokens.as_ref().is_some_and(|old| old.refresh_token != new.refresh_token)
-            || self.rotated_unsaved;
+            || self.saved == Saved::NoRotated;
         match stored {
             Ok(()) => {
-                self.dirty = false;
-                self.rotated_unsaved = false;
+                self.saved = Saved::Yes;
                 // Only an access token this refresh obtained is handed out whatever its
                 // lifetime; a set written again may hold one that expired long ago.
                 self.refreshed = obtained.is_some();
             }
             Err(e) => {
-                self.dirty = true;
-                self.rotated_unsaved = rotated;
+                self.saved = if rotated { Saved::NoRotated } else { Saved::No };
                 let unsaved = rotated.then(|| new.refresh_token.clone());
                 // A failure waiting for this write (R18 rotated-token-survives-broken-response)
                 // is not lost: the store error says what it came after.
@@ -754,7 +763,7 @@ impl fmt::Debug for Session {
             .field("state", &self.state.name())
             .field("has_tokens", &self.tokens.is_some())
             .field("expires_at", &self.tokens.as_ref().and_then(|t| t.expires_at))
-            .field("dirty", &self.dirty)
+            .field("saved", &self.saved)
             .field("forced", &self.forced)
             .field("signed_out", &self.dead.is_some())
             .field("failure_pending", &self.failure.is_some())
