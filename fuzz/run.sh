@@ -4,6 +4,9 @@
 #   fuzz/run.sh TARGET [SECONDS] [extra libFuzzer flags...]     # default 600 s
 #
 # New inputs go to fuzz/corpus/TARGET/ (git-ignored), crashes to fuzz/artifacts/TARGET/.
+# TARGET's input format and invariants: oracles/src/TARGET.rs (oidc_refresh_oracles::TARGET).
+# A crash, once copied to fuzz/regressions/TARGET/, replays on stable with
+# `cargo test -p oidc-refresh-oracles --test corpora`.
 # Uses `cargo +nightly fuzz`; set FUZZ_CARGO='env RUSTC_BOOTSTRAP=1 cargo' to use stable.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."

@@ -89,7 +89,7 @@ pub use http;
 
 mod claims;
 mod config;
-pub mod discovery; // FIXME(one path): private once the fuzz oracles use the root re-exports
+mod discovery;
 mod error;
 mod exchange;
 mod json;

@@ -1,9 +1,6 @@
-//! Fuzz target `discovery`: the input format and every invariant are in `src/checks.rs`, which
-//! `tests/fuzz_corpora.rs` also runs over the committed corpora on stable.
+//! Fuzz target `discovery`: the input format and every invariant are in
+//! `oidc_refresh_oracles::discovery` (`oracles/src/discovery.rs`), which `oracles/tests/corpora.rs` also
+//! runs over the committed corpora on stable.
 #![no_main]
 
-#[allow(dead_code)]
-#[path = "../src/checks.rs"]
-mod checks;
-
-libfuzzer_sys::fuzz_target!(|data: &[u8]| checks::discovery(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| oidc_refresh_oracles::discovery::run(data));

@@ -1,9 +1,6 @@
-//! Fuzz target `error_response`: the input format and every invariant are in `src/checks.rs`, which
-//! `tests/fuzz_corpora.rs` also runs over the committed corpora on stable.
+//! Fuzz target `error_response`: the input format and every invariant are in
+//! `oidc_refresh_oracles::error_response` (`oracles/src/error_response.rs`), which `oracles/tests/corpora.rs` also
+//! runs over the committed corpora on stable.
 #![no_main]
 
-#[allow(dead_code)]
-#[path = "../src/checks.rs"]
-mod checks;
-
-libfuzzer_sys::fuzz_target!(|data: &[u8]| checks::error_response(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| oidc_refresh_oracles::error_response::run(data));

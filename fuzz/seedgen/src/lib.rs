@@ -1,26 +1,24 @@
 //! Seed recorder. It stands in for the `oidc_refresh` facade (this crate's library is named
-//! `oidc_refresh`) when `tests/record.rs` compiles the root package's `tests/core_vectors.rs`
-//! and `tests/secrets.rs` unchanged: every response body, ID token, scope and refresh token
-//! those tests hand to the core is written to `fuzz/seeds/<target>/` in the input format of
-//! that fuzz target (see `fuzz/src/checks.rs`), then passed on to the real core.
+//! `oidc_refresh`) and for `oidc_refresh_core` when `tests/record.rs` compiles the core's
+//! `core/tests/suite/vectors.rs` and the root package's `tests/secrets.rs` unchanged: every
+//! response body, ID token, scope and refresh token those tests hand to the core is written
+//! to `fuzz/seeds/<target>/` in the input format of that fuzz target (see the
+//! `oidc-refresh-oracles` crate, `oracles/`), then passed on to the real core (`real_core`).
 //!
 //! Run it with `fuzz/seedgen/regen.sh`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-pub use oidc_refresh_core::*;
+pub use real_core::*;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-use oidc_refresh_core::http::{Request, Response};
-
-#[allow(dead_code)]
-#[path = "../../src/checks.rs"]
-mod checks;
-
-use checks::{ERROR_STATUSES, SEP, TOKEN_STATUSES};
+use oidc_refresh_oracles::common::SEP;
+use oidc_refresh_oracles::error_response::STATUSES as ERROR_STATUSES;
+use oidc_refresh_oracles::token_response::STATUSES as TOKEN_STATUSES;
+use real_core::http::{Request, Response};
 
 /// Inputs larger than this are not kept as seeds (the deep-nesting vectors): they would
 /// slow every mutation down; hand-written seeds cover the nesting limits instead.
@@ -106,37 +104,37 @@ pub fn record_request(
     record("scope_and_refresh_token", &input);
 }
 
-/// As [`oidc_refresh_core::parse_refresh_response`], recording the response.
+/// As [`real_core::parse_refresh_response`], recording the response.
 ///
 /// # Errors
 ///
 /// As the core's.
 pub fn parse_refresh_response<B: AsRef<[u8]>>(response: &Response<B>) -> Result<AuthResult, Error> {
     record_response(response.status().as_u16(), response.body().as_ref());
-    oidc_refresh_core::parse_refresh_response(response)
+    real_core::parse_refresh_response(response)
 }
 
-/// As [`oidc_refresh_core::decode_id_token`], recording the token.
+/// As [`real_core::decode_id_token`], recording the token.
 ///
 /// # Errors
 ///
 /// As the core's.
 pub fn decode_id_token(jwt: &str) -> Result<IdTokenPayload, Error> {
     record("id_token", jwt.as_bytes());
-    oidc_refresh_core::decode_id_token(jwt)
+    real_core::decode_id_token(jwt)
 }
 
-/// As [`oidc_refresh_core::decode_id_token_with_header`], recording the token.
+/// As [`real_core::decode_id_token_with_header`], recording the token.
 ///
 /// # Errors
 ///
 /// As the core's.
 pub fn decode_id_token_with_header(jwt: &str) -> Result<(JwtHeader, IdTokenPayload), Error> {
     record("id_token", jwt.as_bytes());
-    oidc_refresh_core::decode_id_token_with_header(jwt)
+    real_core::decode_id_token_with_header(jwt)
 }
 
-/// As [`oidc_refresh_core::build_refresh_request`], recording the parameters.
+/// As [`real_core::build_refresh_request`], recording the parameters.
 ///
 /// # Errors
 ///
@@ -152,27 +150,27 @@ pub fn build_refresh_request(
         params.requested_scope(),
         config.client_id(),
     );
-    oidc_refresh_core::build_refresh_request(config, params)
+    real_core::build_refresh_request(config, params)
 }
 
-/// As [`oidc_refresh_core::check_scope`], recording the scope.
+/// As [`real_core::check_scope`], recording the scope.
 ///
 /// # Errors
 ///
 /// As the core's.
 pub fn check_scope(scope: &str) -> Result<(), ConfigError> {
     record_request(BodyFormat::Form, &ClientAuth::None, "rt-1", Some(scope), "app");
-    oidc_refresh_core::check_scope(scope)
+    real_core::check_scope(scope)
 }
 
-/// As [`oidc_refresh_core::check_refresh_token`], recording the token.
+/// As [`real_core::check_refresh_token`], recording the token.
 ///
 /// # Errors
 ///
 /// As the core's.
 pub fn check_refresh_token(token: &RefreshToken) -> Result<(), ConfigError> {
     record_request(BodyFormat::Form, &ClientAuth::None, token.expose_secret(), None, "app");
-    oidc_refresh_core::check_refresh_token(token)
+    real_core::check_refresh_token(token)
 }
 
 /// Records a discovery exchange for `discovery` (status 200).
@@ -181,7 +179,7 @@ pub fn record_discovery(issuer: &str, body: &[u8]) {
 }
 
 /// Records a structured `error_response` input: `status_index` into `ERROR_STATUSES`, then
-/// the bytes `checks::structured_error` reads.
+/// the bytes `oidc_refresh_oracles::error_response::structured_error` reads.
 pub fn record_structured_error(status_index: u8, reader_bytes: &[u8]) {
     record(
         "error_response",

@@ -1,536 +1,32 @@
-//! The `session` fuzz target: drives the sans-IO [`Session`] state machine with an arbitrary
-//! sequence of events against a virtual clock, a simulated store shared with "other
-//! processes", and a canned server, and checks its invariants after every step against a
-//! small shadow model. Shared by `fuzz/fuzz_targets/session.rs`, the stable replay
-//! (`tests/fuzz_corpora.rs`) and the seed generator (`fuzz/seedgen/tests/record.rs`), so it
-//! uses only `oidc_refresh_core` and `serde_json`, and reads its input by hand.
-//!
-//! # Input
-//!
-//! `[cfg] ([timing] [seed] when cfg bit 6) event*`, every read past the end giving 0.
-//!
-//! - `cfg`: bits 0-1 the start ([`START_NEW`]: `Session::new`, the store holds the initial
-//!   set; [`START_WITH_TOKENS`]: `with_tokens(initial)`, the store holds the same;
-//!   [`START_STALE`]: `with_tokens(initial)` while another process already rotated it in the
-//!   store; [`START_EMPTY`]: `Session::new` and an empty store); [`CFG_SCOPE`] asks for a
-//!   scope; [`CFG_ISSUER`] configures the issuer; [`CFG_JSON`] the ReachFive JSON body;
-//!   [`CFG_ID_TOKEN`] gives the initial set an ID token; [`CFG_TIMING`] reads `timing` and
-//!   `seed`; [`CFG_EXPIRED`] makes the initial access token expired (else it lives an hour).
-//! - `timing`: bits 0-1 the refresh margin (60, 0, 1, 300 s), 2-3 the default lifetime (300,
-//!   0, 90, 86400 s), 4-5 the attempts (3, 1, 2, 5), 6-7 the backoff (1-30 s, 0-0, 4-6 s,
-//!   1 s-10 years); `seed` the jitter seed.
-//! - events, `op % 16` (see the `OP_*` constants): poll after advancing the clock; poll at
-//!   an interesting time (the last `Wait`, the last `fresh_until`, around `expires_at`); jump
-//!   the clock backwards or far ahead; a cooperative step (answer what is out, or poll and
-//!   follow a `Wait`); `handle_loaded` with the store's content, a read error, or after
-//!   another process rotated, refreshed without rotating, signed in anew or emptied the
-//!   store; `handle_response` with a template (`R_*`); `handle_transport_error`;
-//!   `handle_stored` ok or failed; `handle_invalid_access_token` with the current, a stale
-//!   or an unknown access token; `force_refresh`; `abandon`; another process writing the
-//!   store. `handle_*` calls out of turn are made too (the session must ignore them).
-//!
-//! After the events, a cooperative driver must reach `Ready` or `SignIn` within
-//! [`DRAIN_STEPS`] steps (no endless loop of refreshes, no stuck state).
-//!
-//! # Invariants (each a panic when broken)
-//!
-//! 1. `poll` returns `Pending` exactly while a `Load`, `Send` or `Store` is out, and a
-//!    `Store` the session has to hand out is handed out first.
-//! 2. One driver, one lock: `Load` only when the driver holds no lock; `Send` and `Store`
-//!    only under the lock (after an accepted `handle_loaded(Ok)`, before the session said
-//!    `Ready`, `Failed` or `SignIn`); at most one request in flight.
-//! 3. The request is a POST to the token endpoint with exactly one
-//!    `grant_type=refresh_token` and one `refresh_token`: the one the session holds (the last
-//!    adopted or stored), never one that was rotated away, refused with `invalid_grant`, or
-//!    came with an ID token naming another identity.
-//! 4. The session's token set is exactly the model's after every event: a stored set with
-//!    another refresh or access token is adopted (rule 25); an unwritten set yields only to
-//!    one with another refresh token, and never when it holds a rotated refresh token of its
-//!    own; a refresh gives the rotated or previous refresh token, the new access token,
-//!    `expires_at = sent_at + expires_in` (or the default lifetime), the new or previous ID
-//!    token, the granted, requested or previous scope (rules 16, 17, 22); failures leave it
-//!    intact (rule 26); an access token reported invalid stays so.
-//! 5. Never lose a rotated refresh token (rules 16, 18, 24): a response carrying one is
-//!    followed by `Store` of exactly the expected set holding it; if that write fails (or is
-//!    abandoned) the next reported error carries it, the set is rewritten before anything
-//!    else, and nothing is sent or handed out meanwhile. A rotated token from a response
-//!    whose ID token names another issuer, subject or audience (judged here from the claims)
-//!    is never stored nor handed over, whatever else fails with it.
-//! 6. Failures are reported, not swallowed: the exact error, with `SignIn` for
-//!    `invalid_grant` only; transient ones are retried at most `max_attempts` in all, never
-//!    before `Retry-After` nor half the backoff, never later than the longest backoff; final
-//!    ones are not retried.
-//! 7. `Ready` hands out the current access token, never while a write is owed, after
-//!    `SignIn`, during a forced refresh, or after it was reported invalid; never expired at
-//!    `now` except once right after the refresh that obtained it; `fresh_until` is not past
-//!    the expiry. `Wait` is always in the future.
-//! 8. After `SignIn`, nothing is sent and nothing handed out until the store gives another
-//!    token set.
-//! 9. `handle_invalid_access_token` is `true` only for the first report of the current one.
-//! 10. `Debug` of the session and of every action, and `Display` of every reported error,
-//!     never show a token made here.
+//! The `session` oracle's harness: the events an input drives, the session's answers checked
+//! against the shadow model, and the model kept up to date.
 
 use std::time::Duration;
 
-use oidc_refresh_core::http::{HeaderName, HeaderValue, Method, Request, Response, StatusCode};
+use oidc_refresh_core::http::{Method, Request, Response};
 use oidc_refresh_core::{
     AccessToken, Action, AuthResult, BodyFormat, ClientConfig, ConfigError, Error, Fault, IdToken,
-    IdTokenPayload, RefreshParams, RefreshToken, Session, TokenSet, TransportError, TransportErrorKind,
-    UnixTime, build_refresh_request, check_refresh_response, decode_id_token, parse_refresh_response,
+    RefreshParams, RefreshToken, Session, TokenSet, TransportError, TransportErrorKind, UnixTime,
+    build_refresh_request, check_refresh_response, decode_id_token, parse_refresh_response,
 };
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
-// ---------------------------------------------------------------------------------------
-// Input format
-// ---------------------------------------------------------------------------------------
-
-/// `cfg` bits 0-1: `Session::new`, the store holds the initial set.
-pub(crate) const START_NEW: u8 = 0;
-/// `cfg` bits 0-1: `with_tokens(initial)`, the store holds the same set.
-pub(crate) const START_WITH_TOKENS: u8 = 1;
-/// `cfg` bits 0-1: `with_tokens(initial)`, but another process already rotated it.
-pub(crate) const START_STALE: u8 = 2;
-/// `cfg` bits 0-1: `Session::new` and an empty store.
-pub(crate) const START_EMPTY: u8 = 3;
-/// `cfg`: ask for [`SCOPE`] on every refresh.
-pub(crate) const CFG_SCOPE: u8 = 1 << 2;
-/// `cfg`: configure the issuer [`ISSUER`].
-pub(crate) const CFG_ISSUER: u8 = 1 << 3;
-/// `cfg`: ReachFive's JSON request body.
-pub(crate) const CFG_JSON: u8 = 1 << 4;
-/// `cfg`: the initial token set has an ID token.
-pub(crate) const CFG_ID_TOKEN: u8 = 1 << 5;
-/// `cfg`: a `timing` byte and a jitter `seed` byte follow.
-pub(crate) const CFG_TIMING: u8 = 1 << 6;
-/// `cfg`: the initial access token has expired (otherwise it lives an hour).
-pub(crate) const CFG_EXPIRED: u8 = 1 << 7;
-
-/// `[adv]`: advance the clock by `adv` seconds, then poll.
-pub(crate) const OP_POLL: u8 = 0;
-/// `[k]`: set the clock to an interesting time (`k % 8`: the last `Wait`, the last
-/// `fresh_until`, one second before it, `expires_at`, one second before, 60 s before,
-/// 61 s before, one nanosecond before the last `Wait`), then poll.
-pub(crate) const OP_POLL_AT: u8 = 1;
-/// `[k] [n]`: `k % 4`: back `n` minutes, ahead `n` hours, ahead `2^(n % 64)` s, ahead `n`
-/// milliseconds; then poll.
-pub(crate) const OP_JUMP: u8 = 2;
-/// A cooperative step: answer what is out (store content, a good rotating response, a
-/// successful write), else poll and follow a `Wait`.
-pub(crate) const OP_STEP: u8 = 3;
-/// `[v]`: `handle_loaded` (`v % 8`: 0, 1, 7 the store's content; 2 a read error; 3 another
-/// process rotated first; 4 another process refreshed without rotating; 5 a new sign-in
-/// was stored; 6 the store was emptied; `v >> 3` picks the other process's expiry).
-pub(crate) const OP_LOADED: u8 = 4;
-/// `[latency] [template] params…`: `handle_response` (see the `R_*` templates).
-pub(crate) const OP_RESPOND: u8 = 5;
-/// `[latency] [k]`: `handle_transport_error` (`k % 8`: connect, timeout, TLS, redirect,
-/// body too large, interrupted, other, a refused URL).
-pub(crate) const OP_TRANSPORT: u8 = 6;
-/// `handle_stored(Ok)`, the store now holds the set.
-pub(crate) const OP_STORED_OK: u8 = 7;
-/// `handle_stored(Err)`.
-pub(crate) const OP_STORED_ERR: u8 = 8;
-/// `[w]`: `handle_invalid_access_token` (`w % 3`: the current one, a stale one, an unknown one).
-pub(crate) const OP_INVALID_AT: u8 = 9;
-/// `force_refresh`.
-pub(crate) const OP_FORCE: u8 = 10;
-/// `abandon`.
-pub(crate) const OP_ABANDON: u8 = 11;
-/// `[v]`: another process writes the store (`v % 4`: rotated, refreshed without rotating,
-/// new sign-in, emptied; `v >> 2` picks the expiry), unless this driver holds the lock.
-pub(crate) const OP_OTHER_PROCESS: u8 = 12;
-/// Ops 13 and 14 are cooperative steps too; 15 polls without moving the clock.
-pub(crate) const OP_POLL_NOW: u8 = 15;
-
-/// `[flags] [c1] [c2]`: a good response. `flags`: bit 0 a rotated refresh token, bit 1 an
-/// ID token (claims from `c1`, `c2`: see [`id_token_claims`]), bit 2 a scope, bits 3-6
-/// `expires_in` ([`EXPIRES_IN`]), bit 7 `token_type: bearer`.
-pub(crate) const R_SUCCESS: u8 = 0;
-/// `[flags] [c1] [c2] [b]`: a rotating 200 broken in another way (`b % 8`: `expires_in`
-/// "soon", no `token_type`, no `access_token`, an empty one, a repeated member, trailing
-/// garbage, a malformed ID token, a number as `scope`): rule 18.
-pub(crate) const R_BROKEN: u8 = 3;
-/// `[s]`: `invalid_grant` (status 400, 401 or 200; sometimes beside a `refresh_token`).
-pub(crate) const R_INVALID_GRANT: u8 = 4;
-/// `invalid_request` whose description echoes the refresh token sent.
-pub(crate) const R_INVALID_REQUEST: u8 = 5;
-/// `[s] [ra]`: a 5xx HTML page echoing the refresh token, maybe with `Retry-After`.
-pub(crate) const R_HTML_5XX: u8 = 6;
-/// `[ra] [b]`: 429 with `Retry-After` ([`RETRY_AFTERS`]), JSON `slow_down` or no body.
-pub(crate) const R_429: u8 = 7;
-/// `[ra]`: 503 `temporarily_unavailable`, maybe with `Retry-After`.
-pub(crate) const R_UNAVAILABLE: u8 = 8;
-/// `[flags] [c1] [c2] [cut]`: a good response cut short.
-pub(crate) const R_TRUNCATED: u8 = 9;
-/// `[s] [len] bytes…`: a raw body from the input with status [`RAW_STATUSES`]`[s % 10]`.
-pub(crate) const R_RAW: u8 = 10;
-/// A 200 carrying `error: invalid_grant` beside an access token.
-pub(crate) const R_ERROR_IN_200: u8 = 11;
-/// `[s]`: another final OAuth error (`invalid_client` 401, `invalid_scope` 400, ...).
-pub(crate) const R_OTHER_ERROR: u8 = 12;
-/// `[flags]`: a 200 rotating to a malformed refresh token.
-pub(crate) const R_BAD_REFRESH_TOKEN: u8 = 13;
-/// `[s]`: an odd status (204 empty, 302, 201 with a good body, 304).
-pub(crate) const R_ODD_STATUS: u8 = 14;
-
-/// `expires_in` choices of a good response (`None`: absent; `Some(None)`: the string "3599").
-pub(crate) const EXPIRES_IN: [Option<Option<u64>>; 16] = [
-    None,
-    Some(Some(0)),
-    Some(Some(1)),
-    Some(Some(2)),
-    Some(Some(30)),
-    Some(Some(59)),
-    Some(Some(60)),
-    Some(Some(61)),
-    Some(Some(119)),
-    Some(Some(120)),
-    Some(Some(300)),
-    Some(None),
-    Some(Some(3600)),
-    Some(Some(86400)),
-    Some(Some(u64::MAX)),
-    Some(Some(3600)),
-];
-/// `Retry-After` choices.
-pub(crate) const RETRY_AFTERS: [&str; 8] =
-    ["0", "1", "7", "30", "31", "120", "Wed, 21 Oct 2015 07:28:00 GMT", " 3 "];
-/// Statuses of a raw response.
-pub(crate) const RAW_STATUSES: [u16; 10] = [200, 200, 201, 400, 401, 429, 500, 502, 503, 302];
-
-/// The token endpoint.
-pub(crate) const ENDPOINT: &str = "https://id.example/token";
-/// The client id.
-pub(crate) const CLIENT_ID: &str = "app";
-/// The configured issuer (with [`CFG_ISSUER`]) and the `iss` of good ID tokens.
-pub(crate) const ISSUER: &str = "https://id.example";
-/// The scope asked for with [`CFG_SCOPE`].
-pub(crate) const SCOPE: &str = "openid offline_access";
-/// The start of the virtual clock.
-pub(crate) const T0: u64 = 1_700_000_000;
-/// Events read at most.
-pub(crate) const MAX_EVENTS: usize = 256;
-/// Cooperative steps the final drive may take to reach `Ready` or `SignIn`.
-pub(crate) const DRAIN_STEPS: usize = 32;
-
-/// Reads structure out of fuzz bytes: every read succeeds (zeros once the bytes run out).
-struct Reader<'a>(&'a [u8]);
-
-impl<'a> Reader<'a> {
-    fn byte(&mut self) -> u8 {
-        match self.0.split_first() {
-            Some((&b, rest)) => {
-                self.0 = rest;
-                b
-            }
-            None => 0,
-        }
-    }
-    fn chunk(&mut self) -> &'a [u8] {
-        let len = usize::from(self.byte()).min(self.0.len());
-        let (head, tail) = self.0.split_at(len);
-        self.0 = tail;
-        head
-    }
-    fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
-
-/// Builds an input (for the seeds): `cfg`, then events.
-#[derive(Clone, Debug)]
-pub(crate) struct Script(Vec<u8>);
-
-impl Script {
-    /// An input starting with `cfg` (without [`CFG_TIMING`]).
-    pub(crate) fn new(cfg: u8) -> Self {
-        Self(vec![cfg & !CFG_TIMING])
-    }
-    /// An input starting with `cfg`, `timing` and `seed`.
-    pub(crate) fn with_timing(cfg: u8, timing: u8, seed: u8) -> Self {
-        Self(vec![cfg | CFG_TIMING, timing, seed])
-    }
-    /// Appends an event: `op` and its parameter bytes.
-    #[must_use]
-    pub(crate) fn op(mut self, op: u8, params: &[u8]) -> Self {
-        self.0.push(op);
-        self.0.extend_from_slice(params);
-        self
-    }
-    /// Appends `n` cooperative steps.
-    #[must_use]
-    pub(crate) fn steps(mut self, n: usize) -> Self {
-        self.0.extend(std::iter::repeat_n(OP_STEP, n));
-        self
-    }
-    /// The input.
-    pub(crate) fn bytes(&self) -> &[u8] {
-        &self.0
-    }
-}
-
-// ---------------------------------------------------------------------------------------
-// The target
-// ---------------------------------------------------------------------------------------
-
-/// The whole body of the `session` fuzz target.
-pub(crate) fn session(data: &[u8]) {
-    let _ = run_session(data);
-}
-
-/// What one input reached (for the seeds, which must reach the paths they are meant for).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) struct SessionStats {
-    /// Events read.
-    pub(crate) events: u32,
-    /// `Ready` without an error.
-    pub(crate) ready: u32,
-    /// `Ready` with the error of a failed early refresh.
-    pub(crate) ready_with_error: u32,
-    /// `Ready` with an access token already expired, once right after its refresh.
-    pub(crate) ready_expired_once: u32,
-    /// `Load`.
-    pub(crate) load: u32,
-    /// `Send`, first attempts.
-    pub(crate) send: u32,
-    /// `Send`, retries.
-    pub(crate) retry: u32,
-    /// `Store`.
-    pub(crate) store: u32,
-    /// `Wait`.
-    pub(crate) wait: u32,
-    /// `Pending`.
-    pub(crate) pending: u32,
-    /// `Failed`.
-    pub(crate) failed: u32,
-    /// `SignIn`.
-    pub(crate) sign_in: u32,
-    /// A newer stored set adopted.
-    pub(crate) adopted: u32,
-    /// A successful response handled.
-    pub(crate) refreshed: u32,
-    /// A successful response that rotated the refresh token.
-    pub(crate) rotated: u32,
-    /// A broken response whose rotated refresh token was kept (rule 18).
-    pub(crate) rotated_in_error: u32,
-    /// A rotated refresh token written by a successful `handle_stored`.
-    pub(crate) rotation_stored: u32,
-    /// A failed write or an abandoned one.
-    pub(crate) store_failed: u32,
-    /// A reported error carrying an unwritten rotated refresh token.
-    pub(crate) rotated_surfaced: u32,
-    /// A rotated refresh token dropped because the ID token named another identity.
-    pub(crate) identity_discarded: u32,
-    /// A failure after which a retry was due.
-    pub(crate) retry_due: u32,
-    /// `handle_invalid_access_token` returning `true`.
-    pub(crate) invalidated: u32,
-    /// `abandon` with something out.
-    pub(crate) abandoned: u32,
-    /// `handle_*` calls out of turn (ignored).
-    pub(crate) ignored: u32,
-    /// Another process wrote the store.
-    pub(crate) other_writes: u32,
-}
-
-/// Runs one input and returns what it reached; panics when an invariant fails.
-pub(crate) fn run_session(data: &[u8]) -> SessionStats {
-    run(data, None)
-}
-
-/// Runs one input, recording every event and every answer of the session: the trace up to
-/// the end, or up to the failed invariant (whose message is its last line). For analysing
-/// a crash.
-pub(crate) fn trace_session(data: &[u8]) -> Vec<String> {
-    let trace = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
-    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(data, Some(trace.clone()))));
-    let mut lines = trace.take();
-    if let Err(panic) = outcome {
-        let message = panic
-            .downcast_ref::<String>()
-            .cloned()
-            .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
-            .unwrap_or_default();
-        lines.push(format!("FAILED: {message}"));
-    }
-    lines
-}
-
-type Trace = std::rc::Rc<std::cell::RefCell<Vec<String>>>;
-
-fn run(data: &[u8], trace: Option<Trace>) -> SessionStats {
-    let mut r = Reader(data);
-    let cfg = r.byte();
-    let (timing, seed) = if cfg & CFG_TIMING != 0 { (r.byte(), r.byte()) } else { (0, 0) };
-    let mut h = Harness::new(cfg, timing, seed, trace);
-    while !r.is_empty() && (h.stats.events as usize) < MAX_EVENTS {
-        h.stats.events += 1;
-        h.event(&mut r);
-        h.check_state();
-    }
-    h.drain();
-    h.stats
-}
-
-// ---------------------------------------------------------------------------------------
-// The shadow model
-// ---------------------------------------------------------------------------------------
-
-/// What the session has handed out and not had reported back.
-#[derive(Debug, Default)]
-enum Out {
-    #[default]
-    Idle,
-    Load,
-    /// A request with refresh token `rt`, sent at `sent_at`, with `previous` the ID token the
-    /// new one is checked against.
-    Send {
-        rt: String,
-        sent_at: UnixTime,
-        previous: Option<String>,
-    },
-    /// A set to write; `handed_out` once `Store` said so.
-    Store {
-        set: Box<TokenSet>,
-        handed_out: bool,
-        kind: StoreKind,
-    },
-}
-
-#[derive(Debug)]
-enum StoreKind {
-    /// The set of a successful refresh, whose access token expires exactly at `expiry`
-    /// (`sent_at + lifetime`; the set keeps whole seconds).
-    Refreshed { expiry: UnixTime },
-    /// The previous set with a rotated refresh token from a broken response, whose error is
-    /// reported once the set is written.
-    Rotated(Report),
-    /// A set whose earlier write failed, written again.
-    Rewrite,
-}
-
-/// An error the next poll must report.
-#[derive(Debug, Clone)]
-struct Report {
-    fault: Fault,
-    /// Its `Display`, when known exactly.
-    text: Option<String>,
-    /// `SignIn` rather than `Failed`/`Ready`.
-    reauth: bool,
-    /// The rotated refresh token it must carry (exactly: `None` means none).
-    carries: Option<String>,
-}
-
-/// A retry the session owes: the next poll says `Wait` or sends.
-#[derive(Debug, Clone, Copy)]
-struct Retry {
-    earliest: UnixTime,
-    latest: UnixTime,
-    until: Option<UnixTime>,
-}
-
-/// What the model needs of a failure without a rotated refresh token.
-struct Failure {
-    fault: Fault,
-    text: String,
-    reauth: bool,
-    retryable: bool,
-    retry_after: Duration,
-}
-
-impl Failure {
-    fn of(e: &Error) -> Self {
-        Self {
-            fault: e.fault(),
-            text: e.to_string(),
-            reauth: e.is_reauth_required(),
-            retryable: e.is_retryable(),
-            retry_after: secs(e.retry_after_secs().unwrap_or(0)),
-        }
-    }
-}
-
-#[derive(Debug, Default)]
-struct Model {
-    /// The token set the session must hold.
-    current: Option<TokenSet>,
-    out: Out,
-    /// The driver holds the store's lock.
-    locked: bool,
-    /// `current` still has to be written.
-    dirty: bool,
-    /// `SignIn` was said and no other token set came since.
-    signed_out: bool,
-    forced: bool,
-    /// The last event was a successful write of a refreshed set.
-    just_refreshed: bool,
-    /// Requests sent in the refresh under way.
-    attempts: u32,
-    retry: Option<Retry>,
-    report: Option<Report>,
-    /// A rotated refresh token not written yet.
-    unsaved: Option<String>,
-    /// Refresh tokens this session rotated away: never sent again.
-    spent: Vec<String>,
-    /// Refresh tokens another process rotated away while the store shows their successor:
-    /// never sent again (once the store is emptied, the session cannot know).
-    spent_elsewhere: Vec<String>,
-    /// Refresh tokens refused with `invalid_grant`: never sent again.
-    dead: Vec<String>,
-    /// Rotated refresh tokens of responses whose ID token named another identity: never used.
-    forbidden: Vec<String>,
-    /// Access tokens reported invalid: never handed out again.
-    invalidated: Vec<String>,
-    /// The exact expiry of the current access token when this session obtained it (the
-    /// set keeps it rounded down to whole seconds): the margin counts from it.
-    exact_expiry: Option<UnixTime>,
-}
-
-/// What a poll said, for the cooperative driver.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Seen {
-    Ready,
-    Failed,
-    SignIn,
-    Wait(UnixTime),
-    Other,
-}
-
-struct Harness {
-    session: Session,
-    client: ClientConfig,
-    json_body: bool,
-    scope: Option<&'static str>,
-    default_lifetime: Duration,
-    max_attempts: u32,
-    first_backoff: Duration,
-    max_backoff: Duration,
-    now: UnixTime,
-    store: Option<TokenSet>,
-    m: Model,
-    /// Every token made here: none may ever show in `Debug` or `Display`.
-    secrets: Vec<String>,
-    access_tokens: Vec<String>,
-    counter: u64,
-    last_wait: Option<UnixTime>,
-    last_fresh_until: Option<UnixTime>,
-    stats: SessionStats,
-    trace: Option<Trace>,
-}
-
-fn mix(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
-fn secs(s: u64) -> Duration {
-    Duration::from_secs(s)
-}
+use super::responses::base_claims;
+use super::{
+    CFG_EXPIRED, CFG_ID_TOKEN, CFG_ISSUER, CFG_JSON, CFG_SCOPE, CLIENT_ID, DRAIN_STEPS, ENDPOINT, Harness,
+    ISSUER, OP_ABANDON, OP_FORCE, OP_INVALID_AT, OP_JUMP, OP_LOADED, OP_OTHER_PROCESS, OP_POLL, OP_POLL_AT,
+    OP_POLL_NOW, OP_RESPOND, OP_STORED_ERR, OP_STORED_OK, OP_TRANSPORT, SCOPE, START_NEW, START_STALE,
+    START_WITH_TOKENS, Seen, SessionStats, T0, Trace, mix, secs,
+};
+use crate::common::Reader;
+use crate::reference::jose::base64url_encode;
+use crate::reference::rfc6749::form_decode_component;
+use crate::reference::session_model::{
+    Failure, Model, Out, Report, Retry, StoreKind, names_another_identity,
+};
 
 impl Harness {
-    fn new(cfg: u8, timing: u8, seed: u8, trace: Option<Trace>) -> Self {
+    pub(super) fn new(cfg: u8, timing: u8, seed: u8, trace: Option<Trace>) -> Self {
         let margin = [60, 0, 1, 300][usize::from(timing & 3)];
         let default_lifetime = secs([300, 0, 90, 86400][usize::from((timing >> 2) & 3)]);
         let max_attempts = [3, 1, 2, 5][usize::from((timing >> 4) & 3)];
@@ -611,16 +107,19 @@ impl Harness {
 
     /// A new token, distinctive (34 token-like characters, masked by the error sanitiser)
     /// and never made twice.
-    fn secret(&mut self, kind: &str) -> String {
+    pub(super) fn secret(&mut self, kind: &str) -> String {
         self.counter += 1;
         let s = format!("{kind}{:016X}{:016X}", mix(self.counter), mix(!self.counter));
         self.secrets.push(s.clone());
         s
     }
 
-    fn jwt(&mut self, header: &Value, claims: &Value) -> String {
-        let jwt =
-            format!("{}.{}.", b64url(header.to_string().as_bytes()), b64url(claims.to_string().as_bytes()));
+    pub(super) fn jwt(&mut self, header: &Value, claims: &Value) -> String {
+        let jwt = format!(
+            "{}.{}.",
+            base64url_encode(header.to_string().as_bytes()),
+            base64url_encode(claims.to_string().as_bytes())
+        );
         self.secrets.push(jwt.clone());
         jwt
     }
@@ -635,7 +134,7 @@ impl Harness {
     // Events
     // ----------------------------------------------------------------------------------
 
-    fn event(&mut self, r: &mut Reader<'_>) {
+    pub(super) fn event(&mut self, r: &mut Reader<'_>) {
         let op = r.byte() % 16;
         self.note(|| format!("event {op} at {:?}; model out {:?}", self.now, self.m.out));
         match op {
@@ -764,7 +263,7 @@ impl Harness {
     }
 
     /// After the events: a cooperative driver reaches `Ready` or `SignIn`, in few steps.
-    fn drain(&mut self) {
+    pub(super) fn drain(&mut self) {
         let mut failures = 0;
         for _ in 0..DRAIN_STEPS {
             match self.step() {
@@ -960,7 +459,7 @@ impl Harness {
         let m = &self.m;
         let Some(cur) = &m.current else { panic!("Ready without a token set") };
         assert_eq!(Some(access_token), cur.access_token.as_ref(), "Ready hands out another access token");
-        assert!(!m.dirty, "Ready while the new set is not written (rule 24)");
+        assert!(!m.dirty, "Ready while the new set is not written (R24 store-before-handing-out)");
         assert!(!m.signed_out, "Ready after SignIn, with no new token set");
         assert!(m.unsaved.is_none(), "Ready while a rotated refresh token is not written");
         assert!(
@@ -1000,7 +499,7 @@ impl Harness {
     fn on_send(&mut self, request: &Request<Vec<u8>>, now: UnixTime, retry: bool) {
         let rt = self.sent_refresh_token(request);
         let m = &self.m;
-        assert!(m.locked, "Send without the store's lock (rule 25)");
+        assert!(m.locked, "Send without the store's lock (R25 lock-reread-adopt-newer)");
         assert!(!m.dirty, "Send while a set is not written");
         assert!(m.unsaved.is_none(), "Send while a rotated refresh token is not written");
         assert!(!m.signed_out, "Send after SignIn, with no new token set");
@@ -1012,10 +511,10 @@ impl Harness {
             cur.refresh_token.expose_secret(),
             "the request carries another refresh token than held"
         );
-        assert!(!m.spent.contains(&rt), "a refresh token rotated away is sent again (rule 16)");
+        assert!(!m.spent.contains(&rt), "a refresh token rotated away is sent again (R16)");
         assert!(
             !m.spent_elsewhere.contains(&rt),
-            "a refresh token another process rotated away is sent (rule 25)"
+            "a refresh token another process rotated away is sent (R25 lock-reread-adopt-newer)"
         );
         assert!(!m.dead.contains(&rt), "a refresh token refused with invalid_grant is sent again");
         assert!(!m.forbidden.contains(&rt), "a refresh token from another identity's response is sent");
@@ -1055,7 +554,7 @@ impl Harness {
             text.split('&')
                 .map(|pair| {
                     let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-                    (form_decode(k), form_decode(v))
+                    (form_decode_component(k), form_decode_component(v))
                 })
                 .collect()
         };
@@ -1120,7 +619,7 @@ impl Harness {
             self.stats.ignored += 1;
             return;
         }
-        // A newer stored set is adopted instead of sending a stale refresh token (rule 25).
+        // A newer stored set is adopted instead of sending a stale refresh token (R25).
         let adopted = match (&result, &self.m.current) {
             (Ok(Some(_)), None) => true,
             // An unwritten set is newer, unless another process rotated the refresh token
@@ -1168,11 +667,11 @@ impl Harness {
         let previous =
             previous.map(|p| decode_id_token(&p).unwrap_or_else(|e| panic!("previous ID token: {e}")));
         let outcome = check_refresh_response(&self.client, response, previous.as_ref(), now);
-        // Rule 18's exception, judged here from the claims, not by the validator.
+        // R18's exception, judged here from the claims, not by the validator.
         let parsed = parse_refresh_response(response);
         let other_identity = match &parsed {
             Ok(result) => result.id_token_payload().is_some_and(|claims| {
-                names_another_identity(claims, previous.as_ref(), self.client.issuer())
+                names_another_identity(claims, previous.as_ref(), self.client.issuer(), CLIENT_ID)
             }),
             Err(_) => false,
         };
@@ -1210,16 +709,14 @@ impl Harness {
                             self.stats.identity_discarded += 1;
                         }
                         _ => panic!(
-                            "rule 18: the rotated refresh token of a response whose ID token names another \
+                            "R18: the rotated refresh token of a response whose ID token names another \
                              issuer, subject or audience is kept: {e:?}"
                         ),
                     }
                 } else if let (Ok(result), None) = (&parsed, &kept)
                     && result.refresh_token().is_some()
                 {
-                    panic!(
-                        "rule 18: a rotated refresh token is dropped though the identity is the same: {e:?}"
-                    );
+                    panic!("R18: a rotated refresh token is dropped though the identity is the same: {e:?}");
                 }
                 match kept {
                     Some(rotated) => {
@@ -1458,7 +955,7 @@ impl Harness {
     // After every event
     // ----------------------------------------------------------------------------------
 
-    fn check_state(&self) {
+    pub(super) fn check_state(&self) {
         assert!(
             self.session.tokens() == self.m.current.as_ref(),
             "the session holds {:?}, the model {:?}",
@@ -1484,355 +981,4 @@ impl Harness {
             }
         }
     }
-
-    // ----------------------------------------------------------------------------------
-    // Responses
-    // ----------------------------------------------------------------------------------
-
-    /// The refresh token the request out carries (or the current one).
-    fn sent_rt(&self) -> String {
-        match &self.m.out {
-            Out::Send { rt, .. } => rt.clone(),
-            _ => self
-                .m
-                .current
-                .as_ref()
-                .map(|c| c.refresh_token.expose_secret().to_owned())
-                .unwrap_or_default(),
-        }
-    }
-
-    /// A good response body: new access token, `expires_in` choice `e`, maybe a new refresh token.
-    fn good_body(&mut self, rotate: bool, e: usize) -> Map<String, Value> {
-        let at = self.secret("zqA");
-        self.access_tokens.push(at.clone());
-        let mut body = Map::new();
-        body.insert("access_token".into(), json!(at));
-        body.insert("token_type".into(), json!("Bearer"));
-        match EXPIRES_IN[e % EXPIRES_IN.len()] {
-            Some(Some(n)) => {
-                body.insert("expires_in".into(), json!(n));
-            }
-            Some(None) => {
-                body.insert("expires_in".into(), json!("3599"));
-            }
-            None => {}
-        }
-        if rotate {
-            body.insert("refresh_token".into(), json!(self.secret("zqR")));
-        }
-        body
-    }
-
-    fn good_response(&mut self, rotate: bool, e: usize) -> Response<Vec<u8>> {
-        let body = self.good_body(rotate, e);
-        response(200, &[], Value::Object(body).to_string().into_bytes())
-    }
-
-    /// A good body from `flags` (see [`R_SUCCESS`]), reading the claims bytes when it has an ID token.
-    fn flagged_body(&mut self, flags: u8, r: &mut Reader<'_>) -> Map<String, Value> {
-        let mut body = self.good_body(flags & 1 != 0, usize::from((flags >> 3) & 15));
-        if flags & 2 != 0 {
-            let (c1, c2) = (r.byte(), r.byte());
-            let jwt = self.id_token(c1, c2);
-            body.insert("id_token".into(), json!(jwt));
-        }
-        if flags & 4 != 0 {
-            body.insert("scope".into(), json!("openid"));
-        }
-        if flags & 128 != 0 {
-            body.insert("token_type".into(), json!("bearer"));
-        }
-        body
-    }
-
-    /// An ID token whose claims start from the grant's (`sub` user-1, issued now) and are
-    /// changed by `c1` and `c2` (see [`id_token_claims`]).
-    fn id_token(&mut self, c1: u8, c2: u8) -> String {
-        let (header, claims) = id_token_claims(self.now.as_secs(), c1, c2);
-        self.jwt(&header, &claims)
-    }
-
-    fn template(&mut self, r: &mut Reader<'_>) -> Response<Vec<u8>> {
-        let rt = self.sent_rt();
-        match r.byte() % 16 {
-            R_BROKEN => {
-                let flags = r.byte() | 1;
-                let mut body = self.flagged_body(flags, r);
-                let b = r.byte();
-                let mut extra = "";
-                match b % 8 {
-                    0 => {
-                        body.insert("expires_in".into(), json!("soon"));
-                    }
-                    1 => {
-                        body.remove("token_type");
-                    }
-                    2 => {
-                        body.remove("access_token");
-                    }
-                    3 => {
-                        body.insert("access_token".into(), json!(""));
-                    }
-                    4 => extra = ",\"scope\":\"a\",\"scope\":\"b\"",
-                    5 => extra = "}x",
-                    6 => {
-                        body.insert("id_token".into(), json!("not.a-jwt"));
-                    }
-                    _ => {
-                        body.insert("scope".into(), json!(7));
-                    }
-                }
-                let mut text = Value::Object(body).to_string();
-                if !extra.is_empty() {
-                    text.pop();
-                    text.push_str(extra);
-                    if !extra.ends_with('x') {
-                        text.push('}');
-                    }
-                }
-                response(200, &[], text.into_bytes())
-            }
-            R_INVALID_GRANT => {
-                let s = r.byte();
-                let status = [400, 401, 200, 429][usize::from(s % 4)];
-                let mut body =
-                    json!({"error": "invalid_grant", "error_description": "grant request is invalid"});
-                if s & 4 != 0 {
-                    body["refresh_token"] = json!(self.secret("zqR"));
-                }
-                response(status, &[], body.to_string().into_bytes())
-            }
-            R_INVALID_REQUEST => {
-                let body = json!({"error": "invalid_request", "error_description": format!("refresh token {rt} malformed")});
-                response(400, &[], body.to_string().into_bytes())
-            }
-            R_HTML_5XX => {
-                let s = r.byte();
-                let status = [500, 502, 503, 504][usize::from(s % 4)];
-                let mut headers = Vec::new();
-                if s & 4 != 0 {
-                    headers.push(("retry-after", RETRY_AFTERS[usize::from(r.byte() % 8)]));
-                }
-                let body =
-                    format!("<html><body><h1>{status}</h1><p>request refresh_token={rt}</p></body></html>");
-                let mut resp = response(status, &headers, body.into_bytes());
-                if s & 8 != 0 {
-                    resp.headers_mut().insert("content-type", HeaderValue::from_static("text/html"));
-                }
-                resp
-            }
-            R_429 => {
-                let ra = RETRY_AFTERS[usize::from(r.byte() % 8)];
-                let body = if r.byte() & 1 == 0 { r#"{"error":"slow_down"}"# } else { "" };
-                response(429, &[("retry-after", ra)], body.as_bytes().to_vec())
-            }
-            R_UNAVAILABLE => {
-                let ra = r.byte();
-                let headers: Vec<(&str, &str)> = if ra & 8 != 0 {
-                    vec![("retry-after", RETRY_AFTERS[usize::from(ra % 8)])]
-                } else {
-                    vec![]
-                };
-                response(503, &headers, br#"{"error":"temporarily_unavailable"}"#.to_vec())
-            }
-            R_TRUNCATED => {
-                let flags = r.byte();
-                let body = self.flagged_body(flags, r);
-                let mut text = Value::Object(body).to_string().into_bytes();
-                let cut = usize::from(r.byte()) % text.len().max(1);
-                text.truncate(cut);
-                response(200, &[], text)
-            }
-            R_RAW => {
-                let s = r.byte();
-                let status = RAW_STATUSES[usize::from(s % 10)];
-                response(status, &[], r.chunk().to_vec())
-            }
-            R_ERROR_IN_200 => {
-                let at = self.secret("zqA");
-                let body = json!({"access_token": at, "token_type": "Bearer", "error": "invalid_grant"});
-                response(200, &[], body.to_string().into_bytes())
-            }
-            R_OTHER_ERROR => {
-                let (status, code) = [
-                    (401, "invalid_client"),
-                    (400, "invalid_scope"),
-                    (400, "unauthorized_client"),
-                    (500, "server_error"),
-                ][usize::from(r.byte() % 4)];
-                response(status, &[], json!({"error": code}).to_string().into_bytes())
-            }
-            R_BAD_REFRESH_TOKEN => {
-                let flags = r.byte();
-                let mut body = self.flagged_body(flags & !1, r);
-                body.insert(
-                    "refresh_token".into(),
-                    json!(["", "rt\u{1}x", "ü-token"][usize::from(flags % 3)]),
-                );
-                response(200, &[], Value::Object(body).to_string().into_bytes())
-            }
-            R_ODD_STATUS => {
-                let s = r.byte();
-                match s % 4 {
-                    0 => response(204, &[], Vec::new()),
-                    1 => response(302, &[("location", "https://id.example/login")], Vec::new()),
-                    2 => {
-                        let flags = r.byte();
-                        let body = self.flagged_body(flags, r);
-                        response(201, &[], Value::Object(body).to_string().into_bytes())
-                    }
-                    _ => response(304, &[], Vec::new()),
-                }
-            }
-            _ => {
-                let flags = r.byte();
-                let body = self.flagged_body(flags, r);
-                response(200, &[], Value::Object(body).to_string().into_bytes())
-            }
-        }
-    }
-}
-
-/// The claims of the grant's ID tokens, issued at `iat`.
-fn base_claims(iat: u64) -> Value {
-    json!({
-        "iss": ISSUER, "sub": "user-1", "aud": CLIENT_ID,
-        "exp": iat.saturating_add(3600), "iat": iat, "auth_time": T0 - 100, "nonce": "n-1"
-    })
-}
-
-/// The header and claims of an ID token issued at `now`: the grant's, changed by `c1` (bit 0
-/// another `sub`, 1 another `iss`, 2 `aud` without the client, 3 `aud` with another
-/// audience and `azp`, 4 no `azp`, 5 expired, 6 another `nonce`, 7 another `auth_time`) and
-/// `c2` (bit 0 no `sub`, 1 `iat` long before, 2 `iat` in the future, 3 no `nonce`, bits 4-5
-/// the header: RS256, `alg: none`, a `crit` member, RS256 without `typ`; 6 `azp` with one
-/// audience, 7 no `iss`).
-pub(crate) fn id_token_claims(now: u64, c1: u8, c2: u8) -> (Value, Value) {
-    let mut claims = base_claims(now);
-    let bit = |b: u8, n: u8| b & (1 << n) != 0;
-    if bit(c1, 0) {
-        claims["sub"] = json!("user-2");
-    }
-    if bit(c1, 1) {
-        claims["iss"] = json!("https://evil.example");
-    }
-    if bit(c1, 2) {
-        claims["aud"] = json!("api");
-    }
-    if bit(c1, 3) {
-        claims["aud"] = json!([CLIENT_ID, "api"]);
-        claims["azp"] = json!(CLIENT_ID);
-    }
-    if bit(c1, 4)
-        && let Some(map) = claims.as_object_mut()
-    {
-        map.remove("azp");
-    }
-    if bit(c1, 5) {
-        claims["exp"] = json!(now.saturating_sub(3600));
-    }
-    if bit(c1, 6) {
-        claims["nonce"] = json!("n-2");
-    }
-    if bit(c1, 7) {
-        claims["auth_time"] = json!(T0 - 50);
-    }
-    if bit(c2, 6) {
-        claims["azp"] = json!(CLIENT_ID);
-    }
-    if bit(c2, 1) {
-        claims["iat"] = json!(now.saturating_sub(100_000));
-    }
-    if bit(c2, 2) {
-        claims["iat"] = json!(now.saturating_add(1000));
-    }
-    if let Some(map) = claims.as_object_mut() {
-        if bit(c2, 0) {
-            map.remove("sub");
-        }
-        if bit(c2, 3) {
-            map.remove("nonce");
-        }
-        if bit(c2, 7) {
-            map.remove("iss");
-        }
-    }
-    let header = match (c2 >> 4) & 3 {
-        0 => json!({"alg": "RS256", "typ": "JWT"}),
-        1 => json!({"alg": "none"}),
-        2 => json!({"alg": "RS256", "crit": ["exp"]}),
-        _ => json!({"alg": "RS256"}),
-    };
-    (header, claims)
-}
-
-/// Rule 18's exception, judged from the claims: the new ID token *names* another issuer than
-/// the configured one or the previous token's, another subject than the previous token's, or
-/// audiences without the client or other than the previous token's.
-fn names_another_identity(
-    new: &IdTokenPayload,
-    previous: Option<&IdTokenPayload>,
-    issuer: Option<&str>,
-) -> bool {
-    let (iss, sub, aud) = (new.iss(), new.sub(), new.aud());
-    if let (Some(want), Some(iss)) = (issuer, iss)
-        && want != iss
-    {
-        return true;
-    }
-    if let Some(aud) = aud
-        && !aud.iter().any(|a| a == CLIENT_ID)
-    {
-        return true;
-    }
-    let Some(prev) = previous else { return false };
-    let same_set =
-        |a: &[String], b: &[String]| a.iter().all(|x| b.contains(x)) && b.iter().all(|x| a.contains(x));
-    (iss.is_some() && prev.iss() != iss)
-        || (sub.is_some() && prev.sub() != sub)
-        || aud.is_some_and(|aud| !same_set(prev.aud().unwrap_or_default(), aud))
-}
-
-fn response(status: u16, headers: &[(&str, &str)], body: Vec<u8>) -> Response<Vec<u8>> {
-    let mut r = Response::new(body);
-    *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
-    for (name, value) in headers {
-        if let (Ok(name), Ok(value)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value))
-        {
-            r.headers_mut().append(name, value);
-        }
-    }
-    r
-}
-
-fn b64url(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let n = chunk.iter().enumerate().fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
-        for i in 0..=chunk.len() {
-            out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
-        }
-    }
-    out
-}
-
-fn form_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
-        match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
-            (b'+', _) => out.push(b' '),
-            (b'%', Some(b)) => {
-                out.push(b);
-                i += 2;
-            }
-            (b, _) => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }

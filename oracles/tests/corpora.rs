@@ -1,39 +1,23 @@
 //! Replays the committed fuzz inputs on stable: every file under `fuzz/seeds/<target>/` and
 //! `fuzz/regressions/<target>/` goes through the same input decoding and the same invariant
-//! checks as the cargo-fuzz target of that name (`fuzz/src/checks.rs`, shared with the
-//! targets), so CI keeps them green without nightly or cargo-fuzz.
+//! checks as the cargo-fuzz target of that name (both call `oidc_refresh_oracles::<target>::run`),
+//! so CI keeps them green without nightly or cargo-fuzz.
 //!
 //! An empty or missing seed folder fails the test: it must never pass by testing nothing.
 
 // Tests fail by panicking: `expect`/`unwrap`/`panic!` are how they report.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-#[path = "../fuzz/src/checks.rs"]
-mod checks;
-
-// The seed builder and the tracer are for the seed generator and for analysing crashes.
-#[allow(dead_code)]
-#[path = "../fuzz/src/session_checks.rs"]
-mod session_checks;
-
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
-/// The whole body of one fuzz target.
-type Target = fn(&[u8]);
+use oidc_refresh_oracles::common::panic_message;
+use oidc_refresh_oracles::session::{SessionStats, run_with_stats};
+use oidc_refresh_oracles::{TARGETS, Target};
 
-/// The fuzz targets, by name.
-const TARGETS: &[(&str, Target)] = &[
-    ("token_response", checks::token_response),
-    ("error_response", checks::error_response),
-    ("id_token", checks::id_token),
-    ("scope_and_refresh_token", checks::scope_and_refresh_token),
-    ("discovery", checks::discovery),
-    ("session", session_checks::session),
-];
-
+/// The fuzz crate's folder, beside this crate's.
 fn fuzz_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("fuzz")
 }
 
 /// The files of `dir`, sorted; none when it does not exist.
@@ -55,12 +39,7 @@ fn replay(dir: &Path, check: Target) -> usize {
     for path in &inputs {
         let data = std::fs::read(path).expect("a readable input");
         if let Err(panic) = catch_unwind(AssertUnwindSafe(|| check(&data))) {
-            let message = panic
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
-                .unwrap_or_default();
-            failures.push(format!("{}: {message}", path.display()));
+            failures.push(format!("{}: {}", path.display(), panic_message(&*panic)));
         }
     }
     assert!(
@@ -121,9 +100,9 @@ fn session_seeds() {
 /// for: a checker change that silently stopped them short would make the replay hollow.
 #[test]
 fn session_seeds_reach_every_path() {
-    let mut reached = session_checks::SessionStats::default();
+    let mut reached = SessionStats::default();
     for path in files(&fuzz_dir().join("seeds").join("session")) {
-        let s = session_checks::run_session(&std::fs::read(&path).expect("a readable input"));
+        let s = run_with_stats(&std::fs::read(&path).expect("a readable input"));
         for (total, n) in [
             (&mut reached.ready, s.ready),
             (&mut reached.ready_with_error, s.ready_with_error),
@@ -187,7 +166,7 @@ fn corpus_folders_match_the_targets() {
             let name = entry.expect("a readable directory entry").file_name().to_string_lossy().into_owned();
             assert!(
                 TARGETS.iter().any(|(t, _)| *t == name),
-                "fuzz/{kind}/{name} is not a fuzz target replayed here: add it to TARGETS"
+                "fuzz/{kind}/{name} is not a fuzz target replayed here: add it to oidc_refresh_oracles::TARGETS"
             );
         }
     }
@@ -196,6 +175,14 @@ fn corpus_folders_match_the_targets() {
         assert!(
             manifest.contains(&format!("name = \"{name}\"")),
             "{name} is not a target of fuzz/Cargo.toml"
+        );
+        // The target runs the very oracle replayed here.
+        let path = fuzz_dir().join("fuzz_targets").join(format!("{name}.rs"));
+        let source = std::fs::read_to_string(&path).expect("the fuzz target's source");
+        assert!(
+            source.contains(&format!("oidc_refresh_oracles::{name}::run(data)")),
+            "{} does not call oidc_refresh_oracles::{name}::run",
+            path.display()
         );
     }
 }
