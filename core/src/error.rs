@@ -475,6 +475,58 @@ pub enum ConfigError {
         /// What is wrong with it.
         reason: &'static str,
     },
+    /// A driver fed a [`Session`](crate::Session) an input it was not waiting for: a bug
+    /// of the driver.
+    #[error(transparent)]
+    OutOfStep(OutOfStep),
+}
+
+/// A `Session::handle_*` call the session was not waiting for: the result of a step it
+/// never handed out, or of one it already has. The input is ignored and the session is
+/// unchanged; the driver that made the call is out of step (a bug), which this error makes
+/// loud rather than silent.
+///
+/// ```
+/// use oidc_refresh_core::{ClientConfig, Session, TokenSet};
+///
+/// let mut session = Session::new(ClientConfig::new("https://id.example/token", "app")?);
+/// // No `Action::Load` was handed out: there is nothing to answer.
+/// let e = session.handle_loaded(Ok::<_, std::io::Error>(None::<TokenSet>)).unwrap_err();
+/// assert_eq!(e.input(), "handle_loaded");
+/// assert_eq!(e.state(), "idle");
+/// # Ok::<(), oidc_refresh_core::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("Session::{input} called while the session is {state}: the driver is out of step (input ignored)")]
+pub struct OutOfStep {
+    input: &'static str,
+    state: &'static str,
+}
+
+impl OutOfStep {
+    pub(crate) fn new(input: &'static str, state: &'static str) -> Self {
+        Self { input, state }
+    }
+
+    /// The call that was out of step: `handle_loaded`, `handle_response`,
+    /// `handle_transport_error` or `handle_stored`.
+    #[must_use]
+    pub fn input(&self) -> &'static str {
+        self.input
+    }
+
+    /// What the session was doing: `idle`, `loading`, `locked`, `sending`, `backoff` or
+    /// `storing`.
+    #[must_use]
+    pub fn state(&self) -> &'static str {
+        self.state
+    }
+}
+
+impl From<OutOfStep> for Error {
+    fn from(e: OutOfStep) -> Self {
+        Error::Config(ConfigError::OutOfStep(e))
+    }
 }
 
 /// An OAuth 2.0 error response (RFC 6749 §5.2), with ReachFive's extra members.

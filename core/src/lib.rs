@@ -110,8 +110,8 @@ pub use claims::{
 pub use config::{BodyFormat, ClientAuth, ClientConfig, Expectations, is_loopback_host, parse_endpoint};
 pub use discovery::{ProviderMetadata, build_discovery_request, discovery_url, parse_discovery_response};
 pub use error::{
-    ConfigError, Error, ErrorDetail, Fault, IdTokenError, IdTokenErrorKind, OAuthError, ProtocolError,
-    ProtocolErrorKind, StoreError, TransportError, TransportErrorKind,
+    ConfigError, Error, ErrorDetail, Fault, IdTokenError, IdTokenErrorKind, OAuthError, OutOfStep,
+    ProtocolError, ProtocolErrorKind, StoreError, TransportError, TransportErrorKind,
 };
 pub use exchange::{check_refresh_response, validate_auth_result};
 pub use jwt::{JwtError, JwtHeader, Segment};

@@ -7,7 +7,9 @@ use http::{Request, Response};
 
 use crate::claims::{IdTokenPayload, decode_id_token};
 use crate::config::ClientConfig;
-use crate::error::{ConfigError, Error, OAuthError, StoreError, TransportError, TransportErrorKind};
+use crate::error::{
+    ConfigError, Error, OAuthError, OutOfStep, StoreError, TransportError, TransportErrorKind,
+};
 use crate::exchange::check_refresh_response;
 use crate::request::{RefreshParams, build_refresh_request};
 use crate::secret::AccessToken;
@@ -155,15 +157,15 @@ impl fmt::Debug for Action {
 ///     match session.poll(now) {
 ///         Action::Ready { access_token, .. } => break access_token, // then unlock
 ///         // Lock the store, re-read it under the lock.
-///         Action::Load => session.handle_loaded(Ok::<_, Error>(stored.clone())),
+///         Action::Load => session.handle_loaded(Ok::<_, Error>(stored.clone()))?,
 ///         // `now` was the send time: the lifetime counts from it.
 ///         Action::Send(request) => match execute(request) {
-///             Ok(response) => session.handle_response(clock, &response),
-///             Err(error) => session.handle_transport_error(clock, error),
+///             Ok(response) => session.handle_response(clock, &response)?,
+///             Err(error) => session.handle_transport_error(clock, error)?,
 ///         },
 ///         Action::Store(tokens) => {
 ///             stored = Some(tokens); // under the lock, atomically
-///             session.handle_stored(Ok::<(), Error>(()));
+///             session.handle_stored(Ok::<(), Error>(()))?; // `?`: out of step is a bug
 ///         }
 ///         Action::Wait(until) => clock = until, // sleep until then
 ///         Action::Pending => unreachable!("only one driver"),
@@ -529,13 +531,15 @@ impl Session {
     /// rotated refresh token of its own and the stored one differs: then another process
     /// rotated the refresh token it holds, which is spent.
     ///
-    /// Ignored unless the last poll said [`Action::Load`].
-    pub fn handle_loaded<E>(&mut self, loaded: Result<Option<TokenSet>, E>)
+    /// # Errors
+    ///
+    /// [`OutOfStep`] unless the last poll said [`Action::Load`]; the input is then ignored.
+    pub fn handle_loaded<E>(&mut self, loaded: Result<Option<TokenSet>, E>) -> Result<(), OutOfStep>
     where
         E: Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
     {
         if !matches!(self.state, State::Loading) {
-            return;
+            return Err(OutOfStep::new("handle_loaded", self.state.name()));
         }
         self.state = State::Locked;
         match loaded {
@@ -549,6 +553,7 @@ impl Session {
             }
             Ok(_) => {}
         }
+        Ok(())
     }
 
     fn is_newer(&self, stored: &TokenSet) -> bool {
@@ -570,18 +575,22 @@ impl Session {
     /// `SignIn` for `invalid_grant`, otherwise reported; a rotated refresh token carried by
     /// a broken response is stored first (R18 rotated-token-survives-broken-response).
     ///
-    /// Ignored unless a request is out.
-    pub fn handle_response<B: AsRef<[u8]>>(&mut self, now: UnixTime, response: &Response<B>) {
-        if !matches!(self.state, State::Sending { .. }) {
-            return;
-        }
-        let State::Sending { attempt, sent_at, previous } = std::mem::replace(&mut self.state, State::Locked)
-        else {
-            return;
+    /// # Errors
+    ///
+    /// [`OutOfStep`] unless a request is out; the input is then ignored.
+    pub fn handle_response<B: AsRef<[u8]>>(
+        &mut self,
+        now: UnixTime,
+        response: &Response<B>,
+    ) -> Result<(), OutOfStep> {
+        let state = std::mem::replace(&mut self.state, State::Locked);
+        let State::Sending { attempt, sent_at, previous } = state else {
+            self.state = state;
+            return Err(OutOfStep::new("handle_response", self.state.name()));
         };
         match check_refresh_response(&self.client, response, previous.as_deref(), now) {
             Ok((result, continuity)) => {
-                let Some(tokens) = &self.tokens else { return };
+                let Some(tokens) = &self.tokens else { return Ok(()) };
                 let lifetime = result.expires_in().map_or(self.default_lifetime, Duration::from_secs);
                 let obtained = Obtained { lifetime, expires_at: sent_at + lifetime };
                 let mut new = tokens.after_refresh(&result, sent_at, self.default_lifetime);
@@ -596,17 +605,22 @@ impl Session {
             }
             Err(error) => self.handle_failure(now, attempt, error),
         }
+        Ok(())
     }
 
     /// The request of the last [`Action::Send`] failed without a response (a transport's
     /// [`Error::Transport`], or the [`Error::Config`] of a URL it refuses), at `now`.
     /// Retried when transient ([`Error::is_retryable`]), otherwise reported.
     ///
-    /// Ignored unless a request is out.
-    pub fn handle_transport_error(&mut self, now: UnixTime, error: Error) {
-        if let State::Sending { attempt, .. } = self.state {
-            self.handle_failure(now, attempt, error);
-        }
+    /// # Errors
+    ///
+    /// [`OutOfStep`] unless a request is out; the input is then ignored.
+    pub fn handle_transport_error(&mut self, now: UnixTime, error: Error) -> Result<(), OutOfStep> {
+        let State::Sending { attempt, .. } = self.state else {
+            return Err(OutOfStep::new("handle_transport_error", self.state.name()));
+        };
+        self.handle_failure(now, attempt, error);
+        Ok(())
     }
 
     fn handle_failure(&mut self, now: UnixTime, attempt: u32, mut error: Error) {
@@ -645,18 +659,17 @@ impl Session {
     /// poll reports [`Error::Store`] (holding the rotated refresh token, if any), and the
     /// set is written again before anything else is handed out.
     ///
-    /// Ignored unless a store write is out.
-    pub fn handle_stored<E>(&mut self, stored: Result<(), E>)
+    /// # Errors
+    ///
+    /// [`OutOfStep`] unless a store write is out; the input is then ignored.
+    pub fn handle_stored<E>(&mut self, stored: Result<(), E>) -> Result<(), OutOfStep>
     where
         E: Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
     {
-        if !matches!(self.state, State::Storing { handed_out: true, .. }) {
-            return;
-        }
-        let State::Storing { tokens: mut new, obtained, .. } =
-            std::mem::replace(&mut self.state, State::Locked)
-        else {
-            return;
+        let state = std::mem::replace(&mut self.state, State::Locked);
+        let State::Storing { tokens: mut new, obtained, handed_out: true } = state else {
+            self.state = state;
+            return Err(OutOfStep::new("handle_stored", self.state.name()));
         };
         if obtained.is_some() {
             self.obtained = obtained;
@@ -686,6 +699,7 @@ impl Session {
             }
         }
         self.tokens = Some(*new);
+        Ok(())
     }
 
     /// An API refused `access_token` (HTTP 401 `invalid_token`, RFC 6750 §3.1): if it is the
@@ -723,7 +737,9 @@ impl Session {
             }
             State::Storing { tokens, obtained, .. } => {
                 self.state = State::Storing { tokens, handed_out: true, obtained };
-                self.handle_stored(Err("the store write was abandoned"));
+                // In step by construction: the state was just set to a write handed out.
+                let in_step = self.handle_stored(Err("the store write was abandoned"));
+                debug_assert!(in_step.is_ok());
                 self.state = State::Idle;
             }
             State::Idle | State::Loading | State::Locked | State::Backoff { .. } => {}

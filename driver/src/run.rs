@@ -86,7 +86,8 @@ macro_rules! session_loop {
         let mut requests = 0_u32;
         loop {
             let now = $clock.now();
-            match session.poll(now) {
+            // Each input the session is given; out of step, it is this loop's bug.
+            let in_step: Result<(), ::oidc_refresh_core::OutOfStep> = match session.poll(now) {
                 Action::Ready { access_token, fresh_until, refresh_error } => {
                     let via = $crate::run::via(lock.is_some(), requests);
                     drop(lock); // unlock only once the new set is stored
@@ -99,7 +100,7 @@ macro_rules! session_loop {
                             ::tracing::debug!(target: $crate::log::TARGET, "store locked");
                             let loaded = lock.insert(guard).load() $($aw)*;
                             let holds_tokens = session.tokens().is_some();
-                            session.handle_loaded($crate::run::checked_load(loaded, holds_tokens));
+                            session.handle_loaded($crate::run::checked_load(loaded, holds_tokens))
                         }
                         Err(e) => session.handle_loaded(Err(e)),
                     }
@@ -110,18 +111,17 @@ macro_rules! session_loop {
                         None => Ok(true),
                     };
                     match proceed {
-                        Ok(true) => {}
-                        Ok(false) => continue,
-                        Err(e) => {
-                            session.handle_transport_error($clock.now(), e);
-                            continue;
+                        Ok(true) => {
+                            requests += 1;
+                            ::tracing::debug!(target: $crate::log::TARGET, attempt = requests,
+                                "refreshing with the stored refresh token");
+                            match $exchange.execute(request) $($aw)* {
+                                Ok(response) => session.handle_response($clock.now(), &response),
+                                Err(e) => session.handle_transport_error($clock.now(), e),
+                            }
                         }
-                    }
-                    requests += 1;
-                    ::tracing::debug!(target: $crate::log::TARGET, attempt = requests,
-                        "refreshing with the stored refresh token");
-                    match $exchange.execute(request) $($aw)* {
-                        Ok(response) => session.handle_response($clock.now(), &response),
+                        // The hook changed the session's client: the request is withdrawn.
+                        Ok(false) => Ok(()),
                         Err(e) => session.handle_transport_error($clock.now(), e),
                     }
                 }
@@ -132,12 +132,20 @@ macro_rules! session_loop {
                 Action::Wait(until) => {
                     let $wait = $crate::run::wait_logged(until.saturating_duration_since(now));
                     $sleep;
+                    Ok(())
                 }
                 // One driver never sees a step out (only after a run that was cancelled or
                 // panicked half-way): the step is given up and the session starts afresh.
-                Action::Pending => session.abandon(),
+                Action::Pending => {
+                    session.abandon();
+                    Ok(())
+                }
                 Action::Failed(e) | Action::SignIn(e) => break Err(e),
                 other => break Err($crate::run::unexpected(session, &other)),
+            };
+            if let Err(e) = in_step {
+                session.abandon();
+                break Err(e.into());
             }
         }
     }};

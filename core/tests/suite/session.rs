@@ -195,7 +195,7 @@ impl World {
                 Action::Load => {
                     self.loads += 1;
                     let guard = lock.insert(self.store.lock().expect("the in-memory store locks"));
-                    session.handle_loaded(guard.load());
+                    session.handle_loaded(guard.load()).expect("in step");
                 }
                 Action::Send(request) => {
                     assert_eq!(request.method(), "POST");
@@ -211,19 +211,25 @@ impl World {
                             for (k, v) in headers {
                                 response = response.header(k, v);
                             }
-                            session.handle_response(
-                                self.now,
-                                &response.body(body.into_bytes()).expect("a canned response is well-formed"),
-                            );
+                            session
+                                .handle_response(
+                                    self.now,
+                                    &response
+                                        .body(body.into_bytes())
+                                        .expect("a canned response is well-formed"),
+                                )
+                                .expect("in step");
                         }
                         Reply::Fail(kind) => {
-                            session.handle_transport_error(self.now, TransportError::from_kind(kind).into())
+                            session
+                                .handle_transport_error(self.now, TransportError::from_kind(kind).into())
+                                .expect("in step");
                         }
                     }
                 }
                 Action::Store(tokens) => {
                     let guard = lock.as_mut().expect("Store follows Load");
-                    session.handle_stored(guard.save(&tokens));
+                    session.handle_stored(guard.save(&tokens)).expect("in step");
                 }
                 Action::Wait(until) => {
                     assert!(until > now, "a wait is in the future");
@@ -410,20 +416,20 @@ fn while_a_refresh_is_in_flight_every_other_poll_waits_and_then_shares_its_resul
     assert!(matches!(session.poll(now), Action::Load));
     assert!(matches!(session.poll(now), Action::Pending), "a load is out");
     let mut guard = store.lock().unwrap();
-    session.handle_loaded(guard.load());
+    session.handle_loaded(guard.load()).unwrap();
     let Action::Send(request) = session.poll(now) else { panic!("expected Send") };
     assert_eq!(request.body(), rt_body("rt-1").as_bytes());
     for _ in 0..200 {
         assert!(matches!(session.poll(now), Action::Pending), "one request in flight");
     }
     let response = http::Response::new(success("at-2", Some("rt-2"), Some(3600), None));
-    session.handle_response(now, &response);
+    session.handle_response(now, &response).unwrap();
     let Action::Store(tokens) = session.poll(now) else { panic!("expected Store") };
     for _ in 0..200 {
         assert!(matches!(session.poll(now), Action::Pending), "nothing handed out before it is stored");
     }
     assert_eq!(store.tokens().unwrap().refresh_token.expose_secret(), "rt-1");
-    session.handle_stored(guard.save(&tokens));
+    session.handle_stored(guard.save(&tokens)).unwrap();
     for _ in 0..200 {
         assert_eq!(ready(session.poll(now)).0, "at-2", "every waiter gets the new token");
     }
@@ -470,7 +476,7 @@ fn set_client_withdraws_a_request_not_sent_and_the_next_is_built_for_the_new_cli
     let mut session = Session::new(provisional).with_max_attempts(2).with_jitter_seed(7);
     assert!(matches!(session.poll(t(T0)), Action::Load));
     let mut guard = store.lock().unwrap();
-    session.handle_loaded(guard.load());
+    session.handle_loaded(guard.load()).unwrap();
     let Action::Send(withdrawn) = session.poll(t(T0)) else { panic!("expected Send") };
     assert_eq!(withdrawn.uri(), "https://id.example/");
 
@@ -482,7 +488,9 @@ fn set_client_withdraws_a_request_not_sent_and_the_next_is_built_for_the_new_cli
     let Action::Send(request) = session.poll(t(T0 + 5)) else { panic!("expected Send") };
     assert_eq!(request.uri(), "https://id.example/token");
     assert_eq!(request.body(), withdrawn.body());
-    session.handle_transport_error(t(T0 + 6), TransportError::from_kind(TransportErrorKind::Connect).into());
+    session
+        .handle_transport_error(t(T0 + 6), TransportError::from_kind(TransportErrorKind::Connect).into())
+        .unwrap();
     let Action::Wait(until) = session.poll(t(T0 + 6)) else { panic!("expected Wait") };
     let Action::Send(retry) = session.poll(until) else { panic!("expected Send") };
     assert_eq!(retry.uri(), "https://id.example/token");
@@ -490,12 +498,12 @@ fn set_client_withdraws_a_request_not_sent_and_the_next_is_built_for_the_new_cli
     // The response is checked against the new client: its issuer is the ID token's.
     let id_token = jwt(&base_claims());
     let body = success("at-2", Some("rt-2"), Some(3600), Some(&id_token));
-    session.handle_response(until + Duration::from_secs(1), &http::Response::new(body.into_bytes()));
+    session.handle_response(until + Duration::from_secs(1), &http::Response::new(body.into_bytes())).unwrap();
     let Action::Store(tokens) = session.poll(until + Duration::from_secs(1)) else {
         panic!("expected Store")
     };
     assert_eq!(tokens.expires_at, Some(until.as_secs() + 3600), "counted from the send");
-    session.handle_stored(guard.save(&tokens));
+    session.handle_stored(guard.save(&tokens)).unwrap();
     assert_eq!(ready(session.poll(until + Duration::from_secs(1))).0, "at-2");
     assert_eq!(session.last_continuity(), Some(Continuity::NotChecked));
 }
@@ -626,18 +634,18 @@ fn an_access_token_reported_invalid_while_its_set_is_written_stays_invalid() {
     let mut session = Session::new(client()).with_tokens(set);
     assert!(matches!(session.poll(t(T0)), Action::Load));
     let mut guard = store.lock().unwrap();
-    session.handle_loaded(guard.load());
+    session.handle_loaded(guard.load()).unwrap();
     assert!(matches!(session.poll(t(T0)), Action::Send(_)));
     let broken = r#"{"access_token":"at-2","refresh_token":"rt-2","expires_in":"soon"}"#;
-    session.handle_response(t(T0), &http::Response::new(broken));
+    session.handle_response(t(T0), &http::Response::new(broken)).unwrap();
     let Action::Store(tokens) = session.poll(t(T0)) else { panic!("expected Store") };
     assert!(session.handle_invalid_access_token(&AccessToken::new("at-1")), "an API refused at-1");
-    session.handle_stored(guard.save(&tokens));
+    session.handle_stored(guard.save(&tokens)).unwrap();
     let e = failed(session.poll(t(T0)));
     assert_eq!(e.fault(), Fault::ServerProtocol, "{e}");
     assert_eq!(session.tokens().unwrap().expires_at, None, "at-1 counts as expired");
     assert!(matches!(session.poll(t(T0)), Action::Load), "the next poll refreshes");
-    session.handle_loaded(store.lock().unwrap().load());
+    session.handle_loaded(store.lock().unwrap().load()).unwrap();
     let Action::Send(request) = session.poll(t(T0)) else { panic!("expected Send") };
     assert_eq!(request.body(), rt_body("rt-2").as_bytes());
 }
@@ -667,7 +675,7 @@ fn an_unwritten_set_without_a_rotated_token_yields_to_a_rotation_by_another_proc
 fn a_store_read_failure_is_reported() {
     let mut session = Session::new(client());
     assert!(matches!(session.poll(t(T0)), Action::Load));
-    session.handle_loaded(Err(std::io::Error::other("permission denied")));
+    session.handle_loaded(Err(std::io::Error::other("permission denied"))).unwrap();
     let e = failed(session.poll(t(T0)));
     assert_eq!(e.fault(), Fault::Store);
     assert!(e.to_string().contains("could not be read: permission denied"), "{e}");
@@ -1087,7 +1095,7 @@ fn an_abandoned_step_is_recovered() {
     let store = MemoryStore::with_tokens(stored("rt-1", None, None));
     let mut session = Session::new(client());
     assert!(matches!(session.poll(t(T0)), Action::Load));
-    session.handle_loaded(store.lock().unwrap().load());
+    session.handle_loaded(store.lock().unwrap().load()).unwrap();
     assert!(matches!(session.poll(t(T0)), Action::Send(_)));
     session.abandon(); // e.g. the driving task was cancelled
     let e = failed(session.poll(t(T0)));
@@ -1095,27 +1103,41 @@ fn an_abandoned_step_is_recovered() {
     assert!(matches!(session.poll(t(T0)), Action::Load), "a later poll starts afresh");
 
     // An abandoned store write counts as failed: the set is written again first.
-    session.handle_loaded(store.lock().unwrap().load());
+    session.handle_loaded(store.lock().unwrap().load()).unwrap();
     assert!(matches!(session.poll(t(T0)), Action::Send(_)));
-    session.handle_response(t(T0), &http::Response::new(success("at-2", Some("rt-2"), Some(60), None)));
+    session
+        .handle_response(t(T0), &http::Response::new(success("at-2", Some("rt-2"), Some(60), None)))
+        .unwrap();
     assert!(matches!(session.poll(t(T0)), Action::Store(_)));
     session.abandon();
     let e = failed(session.poll(t(T0)));
     assert_eq!(e.rotated_refresh_token().unwrap().expose_secret(), "rt-2");
     assert!(matches!(session.poll(t(T0)), Action::Load));
-    session.handle_loaded(store.lock().unwrap().load());
+    session.handle_loaded(store.lock().unwrap().load()).unwrap();
     let Action::Store(set) = session.poll(t(T0)) else { panic!("expected Store") };
     assert_eq!(set.refresh_token.expose_secret(), "rt-2");
 }
 
 #[test]
-fn handle_calls_out_of_turn_are_ignored() {
+fn handle_calls_out_of_turn_are_refused_and_change_nothing() {
     let set = stored("rt-1", Some("at-1"), Some(T0 + 3600));
     let mut session = Session::new(client()).with_tokens(set.clone());
-    session.handle_response(t(T0), &http::Response::new(success("evil", Some("evil"), None, None)));
-    session.handle_transport_error(t(T0), TransportError::from_kind(TransportErrorKind::Timeout).into());
-    session.handle_stored(Ok::<(), std::io::Error>(()));
-    session.handle_loaded(Ok::<_, std::io::Error>(Some(stored("evil", Some("evil"), Some(T0 + 9999)))));
+    let out_of_step = [
+        session.handle_response(t(T0), &http::Response::new(success("evil", Some("evil"), None, None))),
+        session.handle_transport_error(t(T0), TransportError::from_kind(TransportErrorKind::Timeout).into()),
+        session.handle_stored(Ok::<(), std::io::Error>(())),
+        session.handle_loaded(Ok::<_, std::io::Error>(Some(stored("evil", Some("evil"), Some(T0 + 9999))))),
+    ];
+    let said: Vec<_> = out_of_step.iter().map(|r| r.map_err(|e| (e.input(), e.state()))).collect();
+    assert_eq!(
+        said,
+        [
+            Err(("handle_response", "idle")),
+            Err(("handle_transport_error", "idle")),
+            Err(("handle_stored", "idle")),
+            Err(("handle_loaded", "idle")),
+        ]
+    );
     assert_eq!(session.tokens(), Some(&set));
     assert_eq!(ready(session.poll(t(T0))).0, "at-1");
 }
@@ -1130,17 +1152,16 @@ fn debug_never_shows_a_token() {
     seen.push(format!("{a:?}"));
     let mut guard = store.lock().unwrap();
     seen.push(format!("{guard:?}"));
-    session.handle_loaded(guard.load());
+    session.handle_loaded(guard.load()).unwrap();
     let a = session.poll(t(T0));
     seen.push(format!("{a:?} {session:?}"));
-    session.handle_response(
-        t(T0),
-        &http::Response::new(success("at-secret-2", Some("rt-secret-2"), None, None)),
-    );
+    session
+        .handle_response(t(T0), &http::Response::new(success("at-secret-2", Some("rt-secret-2"), None, None)))
+        .unwrap();
     let a = session.poll(t(T0));
     seen.push(format!("{a:?} {session:?}"));
     let Action::Store(set) = a else { panic!("expected Store") };
-    session.handle_stored(guard.save(&set));
+    session.handle_stored(guard.save(&set)).unwrap();
     let a = session.poll(t(T0));
     seen.push(format!("{a:?} {session:?}"));
     for text in &seen {

@@ -615,7 +615,8 @@ impl Harness {
         };
         self.note(|| format!("  handle_loaded({result:?})"));
         if !matches!(self.m.out, Out::Load) {
-            self.session.handle_loaded(result);
+            let refused = self.session.handle_loaded(result);
+            assert!(refused.is_err(), "handle_loaded out of step was taken: {:?}", self.m.out);
             self.stats.ignored += 1;
             return;
         }
@@ -634,7 +635,7 @@ impl Harness {
         };
         let failed = result.is_err();
         let stored = result.as_ref().ok().cloned().flatten();
-        self.session.handle_loaded(result);
+        self.session.handle_loaded(result).unwrap_or_else(|e| panic!("in step, yet {e}"));
         self.m.out = Out::Idle;
         self.m.attempts = 0;
         if failed {
@@ -658,12 +659,13 @@ impl Harness {
             format!("  handle_response({now:?}, {} {body})", response.status())
         });
         if !matches!(self.m.out, Out::Send { .. }) {
-            self.session.handle_response(now, response);
+            let refused = self.session.handle_response(now, response);
+            assert!(refused.is_err(), "handle_response out of step was taken: {:?}", self.m.out);
             self.stats.ignored += 1;
             return;
         }
         let Out::Send { rt, sent_at, previous } = std::mem::take(&mut self.m.out) else { return };
-        self.session.handle_response(now, response);
+        self.session.handle_response(now, response).unwrap_or_else(|e| panic!("in step, yet {e}"));
         let previous =
             previous.map(|p| decode_id_token(&p).unwrap_or_else(|e| panic!("previous ID token: {e}")));
         let outcome = check_refresh_response(&self.client, response, previous.as_ref(), now);
@@ -788,14 +790,15 @@ impl Harness {
 
     fn transport_error(&mut self, error: Error) {
         if !matches!(self.m.out, Out::Send { .. }) {
-            self.session.handle_transport_error(self.now, error);
+            let refused = self.session.handle_transport_error(self.now, error);
+            assert!(refused.is_err(), "handle_transport_error out of step was taken: {:?}", self.m.out);
             self.stats.ignored += 1;
             return;
         }
         let Out::Send { rt, .. } = std::mem::take(&mut self.m.out) else { return };
         let failure = Failure::of(&error);
         self.note(|| format!("  handle_transport_error({error})"));
-        self.session.handle_transport_error(self.now, error);
+        self.session.handle_transport_error(self.now, error).unwrap_or_else(|e| panic!("in step, yet {e}"));
         self.failed(&rt, failure);
     }
 
@@ -803,16 +806,20 @@ impl Harness {
         self.note(|| format!("  handle_stored(ok: {ok})"));
         if !matches!(self.m.out, Out::Store { handed_out: true, .. }) {
             let result = if ok { Ok(()) } else { Err(std::io::Error::other("disk full")) };
-            self.session.handle_stored(result);
+            let refused = self.session.handle_stored(result);
+            assert!(refused.is_err(), "handle_stored out of step was taken: {:?}", self.m.out);
             self.stats.ignored += 1;
             return;
         }
         let Out::Store { set, kind, .. } = std::mem::take(&mut self.m.out) else { return };
         if ok {
             self.store = Some((*set).clone());
-            self.session.handle_stored(Ok::<(), std::io::Error>(()));
+            self.session
+                .handle_stored(Ok::<(), std::io::Error>(()))
+                .unwrap_or_else(|e| panic!("in step, yet {e}"));
         } else {
-            self.session.handle_stored(Err(std::io::Error::other("disk full")));
+            let failed = self.session.handle_stored(Err(std::io::Error::other("disk full")));
+            failed.unwrap_or_else(|e| panic!("in step, yet {e}"));
         }
         self.after_store(*set, kind, ok);
     }
