@@ -193,6 +193,66 @@ fn the_store_is_the_contract_json_owner_only_beside_an_owner_only_lock_file() {
 }
 
 #[test]
+fn seed_writes_an_empty_store_once_and_never_replaces_a_stored_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tokens.json");
+    let store = FileStore::new(&path);
+
+    // An empty store: written, the contract's JSON, owner-only.
+    assert!(store.seed(RefreshToken::new("rt-seed")).unwrap());
+    let json: serde_json::Value = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
+    assert_eq!(json, serde_json::json!({"refresh_token": "rt-seed"}));
+    assert_eq!(mode(&path), 0o600);
+    assert_eq!(mode(store.lock_path()), 0o600);
+
+    // A stored set (a rotated refresh token, an access token): kept as it is.
+    let rotated = full_set("rotated", 2);
+    store.lock().unwrap().save(&rotated).unwrap();
+    assert!(!store.seed(RefreshToken::new("rt-seed")).unwrap(), "the seed may be spent");
+    assert_eq!(store.load().unwrap(), Some(rotated));
+
+    // A malformed store is an error, and left untouched.
+    fs::write(&path, b"{\"refresh_token\":").unwrap();
+    let e = store.seed(RefreshToken::new("rt-seed")).unwrap_err();
+    assert_eq!(e.kind(), FileStoreErrorKind::Malformed);
+    assert_eq!(fs::read(&path).unwrap(), b"{\"refresh_token\":");
+}
+
+#[test]
+fn seed_takes_the_lock_so_racing_seeders_write_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tokens.json");
+    let store = Arc::new(FileStore::new(&path));
+
+    // A holder of the lock writes a set before releasing it: a seeder waiting meanwhile
+    // sees that set under the lock and keeps it.
+    let mut guard = store.lock().unwrap();
+    let waiting = {
+        let store = Arc::clone(&store);
+        thread::spawn(move || store.seed(RefreshToken::new("rt-late")).unwrap())
+    };
+    thread::sleep(Duration::from_millis(50));
+    guard.save(&full_set("holder", 1)).unwrap();
+    drop(guard);
+    assert!(!waiting.join().unwrap());
+    assert_eq!(store.load().unwrap(), Some(full_set("holder", 1)));
+
+    // Eight seeders of an empty store: exactly one writes, and its token is the stored one.
+    fs::remove_file(&path).unwrap();
+    let seeders: Vec<_> = (0..8)
+        .map(|i| {
+            let store = Arc::clone(&store);
+            thread::spawn(move || (i, store.seed(RefreshToken::new(format!("rt-{i}"))).unwrap()))
+        })
+        .collect();
+    let written: Vec<usize> =
+        seeders.into_iter().map(|t| t.join().unwrap()).filter(|&(_, wrote)| wrote).map(|(i, _)| i).collect();
+    assert_eq!(written.len(), 1, "{written:?}");
+    let stored = store.load().unwrap().unwrap();
+    assert_eq!(stored, TokenSet::from_refresh_token(RefreshToken::new(format!("rt-{}", written[0]))));
+}
+
+#[test]
 fn a_malformed_store_is_an_error_that_never_shows_its_content() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("s.json");

@@ -6,7 +6,7 @@ use std::fmt;
 use std::future::Future;
 use std::sync::{Mutex, PoisonError};
 
-use oidc_refresh_core::TokenSet;
+use oidc_refresh_core::{RefreshToken, TokenSet};
 
 use super::{AsyncStoreGuard, AsyncTokenStore, StoreGuard, TokenStore};
 
@@ -50,6 +50,25 @@ impl MemoryStore {
     #[must_use]
     pub fn with_tokens(tokens: TokenSet) -> Self {
         Self { tokens: Mutex::new(Some(tokens)), lock: async_lock::Mutex::new(()) }
+    }
+
+    /// A store holding only `refresh_token` ([`TokenSet::from_refresh_token`]): how a refresh
+    /// token from a sign-in, a secret manager or the environment becomes a store in one
+    /// call. The first `access_token` of a manager on it refreshes (there is no access token
+    /// yet), and the rotated refresh token then replaces this one in the store.
+    ///
+    /// ```
+    /// use oidc_refresh_core::RefreshToken;
+    /// use oidc_refresh_driver::store::MemoryStore;
+    ///
+    /// let store = MemoryStore::from_refresh_token(RefreshToken::new("rt-1"));
+    /// let tokens = store.tokens().expect("seeded");
+    /// assert_eq!(tokens.refresh_token, RefreshToken::new("rt-1"));
+    /// assert_eq!(tokens.access_token, None);
+    /// ```
+    #[must_use]
+    pub fn from_refresh_token(refresh_token: RefreshToken) -> Self {
+        Self::with_tokens(TokenSet::from_refresh_token(refresh_token))
     }
 
     /// A copy of the stored token set.
@@ -131,5 +150,22 @@ impl AsyncStoreGuard for MemoryStoreGuard<'_> {
     fn save(&mut self, tokens: &TokenSet) -> impl Future<Output = Result<(), Infallible>> + Send {
         self.store.replace(tokens);
         std::future::ready(Ok(()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_store_from_a_refresh_token_holds_only_it_and_hides_it() {
+        let store = MemoryStore::from_refresh_token(RefreshToken::new("rt-secret-1"));
+        assert_eq!(store.tokens(), Some(TokenSet::from_refresh_token(RefreshToken::new("rt-secret-1"))));
+        assert_eq!(
+            TokenStore::load(&store),
+            Ok(Some(TokenSet::from_refresh_token(RefreshToken::new("rt-secret-1"))))
+        );
+        let shown = format!("{store:?}");
+        assert!(!shown.contains("rt-secret-1"), "{shown}");
     }
 }

@@ -13,7 +13,7 @@
 
 use std::future::Future;
 
-use oidc_refresh_core::TokenSet;
+use oidc_refresh_core::{RefreshToken, TokenSet};
 
 mod atomic;
 mod file;
@@ -67,6 +67,45 @@ pub trait TokenStore: Send + Sync {
     /// The store's error: it cannot be locked or written.
     fn init(&self, tokens: &TokenSet) -> Result<(), Self::Error> {
         self.lock()?.save(tokens)
+    }
+
+    /// Seeds an empty store with `refresh_token` ([`TokenSet::from_refresh_token`]): how a
+    /// refresh token from a sign-in, a secret manager or the environment gets into the store
+    /// in one call, at every start of a program, safely.
+    ///
+    /// Under the store's lock, it re-reads the store: if the store holds no token set, it
+    /// writes one holding only `refresh_token` and returns `true`. If the store already
+    /// holds a token set, it is left as it is and this returns `false`: with rotation, what
+    /// the store holds is newer than the refresh token a program was started with, which
+    /// may be spent already (sending it again would make the server revoke the whole
+    /// grant). To replace a stored set on purpose (after a new sign-in), use
+    /// [`init`](Self::init).
+    ///
+    /// ```
+    /// use oidc_refresh_core::RefreshToken;
+    /// use oidc_refresh_driver::store::{FileStore, TokenStore};
+    ///
+    /// # let dir = tempfile::tempdir()?;
+    /// # let path = dir.path().join("tokens.json");
+    /// let store = FileStore::new(&path);
+    /// assert!(store.seed(RefreshToken::new("rt-1"))?); // written
+    /// assert!(!store.seed(RefreshToken::new("rt-0"))?); // kept: the store holds a set
+    /// let stored = store.load()?.expect("seeded");
+    /// assert_eq!(stored.refresh_token, RefreshToken::new("rt-1"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// The store's error: it cannot be locked or written, or it holds something that is not
+    /// a token set (which is then left untouched: fix or remove it).
+    fn seed(&self, refresh_token: RefreshToken) -> Result<bool, Self::Error> {
+        let mut guard = self.lock()?;
+        if guard.load()?.is_some() {
+            return Ok(false);
+        }
+        guard.save(&TokenSet::from_refresh_token(refresh_token))?;
+        Ok(true)
     }
 }
 
@@ -143,6 +182,23 @@ pub trait AsyncTokenStore: Send + Sync {
     /// The store's error: it cannot be locked or written.
     fn init(&self, tokens: &TokenSet) -> impl Future<Output = Result<(), Self::Error>> + Send {
         async move { self.lock().await?.save(tokens).await }
+    }
+
+    /// Seeds an empty store with `refresh_token`, and keeps a store that holds a token set
+    /// (see [`TokenStore::seed`]): `true` when it wrote.
+    ///
+    /// # Errors
+    ///
+    /// As [`TokenStore::seed`].
+    fn seed(&self, refresh_token: RefreshToken) -> impl Future<Output = Result<bool, Self::Error>> + Send {
+        async move {
+            let mut guard = self.lock().await?;
+            if guard.load().await?.is_some() {
+                return Ok(false);
+            }
+            guard.save(&TokenSet::from_refresh_token(refresh_token)).await?;
+            Ok(true)
+        }
     }
 }
 
