@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Regenerates fuzz/seeds/ from the test vectors (core/tests/suite/vectors.rs, the root
-# package's tests/secrets.rs) and the hand-written seeds in fuzz/seedgen/tests/record.rs, in
+# package's tests/integration/secrets.rs) and the hand-written seeds in fuzz/seedgen/tests/record.rs, in
 # the input formats of the oidc-refresh-oracles crate (oracles/), whose
 # `cargo test -p oidc-refresh-oracles` then replays them.
 # One test thread, so that every seed keeps the same name from run to run. SEEDGEN_OUT=DIR

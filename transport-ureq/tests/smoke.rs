@@ -1,5 +1,5 @@
 //! Smoke tests of the ureq transport that need no server. The network behaviour is covered
-//! for every transport by the root package's `tests/transport_matrix.rs`.
+//! for every transport by the root package's `tests/integration/transport_matrix.rs`.
 
 use oidc_refresh_core::http::{Method, Request};
 use oidc_refresh_core::{ClientConfig, ConfigError, Error, Fault, RefreshParams, RefreshToken};

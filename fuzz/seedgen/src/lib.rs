@@ -1,6 +1,6 @@
 //! Seed recorder. It stands in for the `oidc_refresh` facade (this crate's library is named
 //! `oidc_refresh`) and for `oidc_refresh_core` when `tests/record.rs` compiles the core's
-//! `core/tests/suite/vectors.rs` and the root package's `tests/secrets.rs` unchanged: every
+//! `core/tests/suite/vectors.rs` and the root package's `tests/integration/secrets.rs` unchanged: every
 //! response body, ID token, scope and refresh token those tests hand to the core is written
 //! to `fuzz/seeds/<target>/` in the input format of that fuzz target (see the
 //! `oidc-refresh-oracles` crate, `oracles/`), then passed on to the real core (`real_core`).

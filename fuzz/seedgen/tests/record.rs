@@ -20,7 +20,7 @@ mod core_vectors;
 // Not ours to format: rustfmt must not follow this into the root package's tests.
 #[rustfmt::skip]
 #[allow(unused_attributes)]
-#[path = "../../../tests/secrets.rs"]
+#[path = "../../../tests/integration/secrets.rs"]
 mod secrets;
 
 use oidc_refresh::{record, record_discovery, record_request, record_response, record_structured_error};

@@ -2,8 +2,6 @@
 //! 127.0.0.1, refresh-token rotation and reuse detection on), with refresh tokens obtained
 //! by a real authorization code + PKCE flow. One matrix, run for every transport built.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is a failure report
-
 use oidc_refresh::{
     AuthResult, ClientAuth, ClientConfig, ClientSecret, Continuity, Error, Fault, IdTokenErrorKind,
     IdTokenPayload, RefreshParams, RefreshToken, decode_id_token,
@@ -66,26 +64,29 @@ impl Driver for Hyper {
 #[cfg_attr(not(feature = "hyper"), allow(unused_mut))] // one more push per transport feature
 fn drivers() -> Vec<Box<dyn Driver>> {
     let mut all: Vec<Box<dyn Driver>> = vec![Box::new(Ureq(
-        oidc_refresh::ureq::Transport::new(oidc_refresh::ureq::Options::default()).unwrap(),
+        oidc_refresh::ureq::Transport::new(oidc_refresh::ureq::Options::default())
+            .expect("default options build"),
     ))];
     #[cfg(feature = "hyper")]
     {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        let t = oidc_refresh::hyper::Transport::new(oidc_refresh::hyper::Options::default()).unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
+        let t = oidc_refresh::hyper::Transport::new(oidc_refresh::hyper::Options::default())
+            .expect("default options build");
         all.push(Box::new(Hyper(t, rt)));
     }
     all
 }
 
 fn public_client(p: &Provider, id: &str) -> ClientConfig {
-    ClientConfig::new(&p.token_endpoint(), id).unwrap().with_issuer(p.issuer.clone())
+    ClientConfig::new(&p.token_endpoint(), id).expect("the provider's endpoint").with_issuer(p.issuer.clone())
 }
 
 /// Refreshes twice with rotation, asserting every step, and returns the last result.
 fn refresh_twice(d: &dyn Driver, client: &ClientConfig, login: &serde_json::Value) -> AuthResult {
     let first_rt = RefreshToken::new(field(login, "refresh_token"));
-    let first_id = decode_id_token(field(login, "id_token")).unwrap();
-    let (r1, c1) = d.refresh(client, &RefreshParams::new(&first_rt), Some(&first_id)).unwrap();
+    let first_id = decode_id_token(field(login, "id_token")).expect("the login's ID token decodes");
+    let (r1, c1) =
+        d.refresh(client, &RefreshParams::new(&first_rt), Some(&first_id)).expect("the first refresh");
     assert_eq!(c1, Continuity::Checked, "{}", d.name());
     let rt2 = r1.refresh_token().expect("rotated").clone();
     assert_ne!(rt2, first_rt, "{}: the provider rotates refresh tokens", d.name());
@@ -94,7 +95,7 @@ fn refresh_twice(d: &dyn Driver, client: &ClientConfig, login: &serde_json::Valu
     let p1 = r1.id_token_payload().expect("a refreshed ID token").clone();
     assert_eq!(p1.sub(), first_id.sub());
     assert_eq!(p1.auth_time(), first_id.auth_time());
-    let (r2, c2) = d.refresh(client, &RefreshParams::new(&rt2), Some(&p1)).unwrap();
+    let (r2, c2) = d.refresh(client, &RefreshParams::new(&rt2), Some(&p1)).expect("the second refresh");
     assert_eq!(c2, Continuity::Checked);
     let rt3 = r2.refresh_token().expect("rotated again");
     assert_ne!(rt3, &rt2);

@@ -678,6 +678,10 @@ fn the_environment_proxy_is_used_for_remote_hosts_and_never_for_loopback() {
     let tls_addr = tls.url("/").trim_start_matches("https://").trim_end_matches('/').parse().expect("addr");
     let proxy = ConnectProxy::start(tls_addr);
 
+    // This test's name in the test binary: its module path without the crate's name.
+    let module = module_path!().split_once("::").map_or("", |(_, m)| m);
+    let this_test =
+        format!("{module}::the_environment_proxy_is_used_for_remote_hosts_and_never_for_loopback");
     let mut command = std::process::Command::new(std::env::current_exe().expect("test binary"));
     for name in ["ALL_PROXY", "all_proxy", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy"]
     {
@@ -685,11 +689,7 @@ fn the_environment_proxy_is_used_for_remote_hosts_and_never_for_loopback() {
     }
     let ca: String = pki.ca_der.iter().map(|b| format!("{b:02x}")).collect();
     let output = command
-        .args([
-            "--exact",
-            "the_environment_proxy_is_used_for_remote_hosts_and_never_for_loopback",
-            "--nocapture",
-        ])
+        .args(["--exact", &this_test, "--nocapture"])
         .env(PROXY_CHILD, format!("{} {ca}", direct.url("/")))
         .env("HTTPS_PROXY", proxy.url())
         .output()

@@ -1,4 +1,4 @@
-//! `oidc_refresh::store::FileStore`: the store's JSON shape and permissions, the lock
+//! `oidc_refresh_driver::store::FileStore`: the store's JSON shape and permissions, the lock
 //! across threads and processes, and crash safety: a writer killed with SIGKILL at random
 //! moments never leaves the store torn or empty, and a killed lock holder never leaves it
 //! locked.
@@ -7,7 +7,6 @@
 //! `child_process` test then plays the role it names and the parent watches it.
 
 #![cfg(unix)]
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is a failure report
 
 use std::collections::hash_map::RandomState;
 use std::fs;
@@ -20,15 +19,15 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use oidc_refresh::store::{FileStore, FileStoreErrorKind};
-use oidc_refresh::store::{StoreGuard, TokenStore};
-use oidc_refresh::{AccessToken, IdToken, RefreshToken, TokenSet};
+use oidc_refresh_core::{AccessToken, IdToken, RefreshToken, TokenSet};
+use oidc_refresh_driver::store::{FileStore, FileStoreErrorKind};
+use oidc_refresh_driver::store::{StoreGuard, TokenStore};
 
 const CHILD_ENV: &str = "STORE_FILE_CHILD";
 const LOCKED: &str = "CHILD-HOLDS-THE-LOCK";
 
 fn mode(p: &Path) -> u32 {
-    fs::metadata(p).unwrap().permissions().mode() & 0o777
+    fs::metadata(p).expect("the file exists").permissions().mode() & 0o777
 }
 
 fn full_set(tag: &str, size: usize) -> TokenSet {
@@ -52,10 +51,10 @@ fn counter_set(n: u64) -> TokenSet {
 /// Adds one to the counter under the lock, with a pause between read and write that a
 /// missing lock would turn into lost updates.
 fn increment(store: &FileStore) {
-    let mut guard = store.lock().unwrap();
-    let n = guard.load().unwrap().and_then(|s| s.expires_at).unwrap_or(0);
+    let mut guard = store.lock().expect("the store locks");
+    let n = guard.load().expect("the store reads").and_then(|s| s.expires_at).unwrap_or(0);
     thread::sleep(Duration::from_micros(200));
-    guard.save(&counter_set(n + 1)).unwrap();
+    guard.save(&counter_set(n + 1)).expect("the store writes");
 }
 
 fn random_below(n: u64) -> u64 {
@@ -64,14 +63,14 @@ fn random_below(n: u64) -> u64 {
 
 /// This test binary, run again to play `role` on the store at `path`.
 fn spawn_child(role: &str, path: &Path) -> Child {
-    Command::new(std::env::current_exe().unwrap())
+    Command::new(std::env::current_exe().expect("the test binary's path"))
         .args(["--exact", "child_process", "--nocapture", "--test-threads=1", "--quiet"])
         .env(CHILD_ENV, format!("{role}:{}", path.display()))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
-        .unwrap()
+        .expect("the child starts")
 }
 
 /// Waits until the child prints `marker`.
@@ -79,7 +78,10 @@ fn wait_for(stdout: &mut BufReader<ChildStdout>, marker: &str) {
     let mut line = String::new();
     loop {
         line.clear();
-        assert!(stdout.read_line(&mut line).unwrap() > 0, "the child ended before printing {marker}");
+        assert!(
+            stdout.read_line(&mut line).expect("the child's stdout reads") > 0,
+            "the child ended before printing {marker}"
+        );
         if line.contains(marker) {
             return;
         }
@@ -93,8 +95,8 @@ fn released_marker(store: &Path) -> PathBuf {
 
 fn say(marker: &str) {
     let mut out = std::io::stdout().lock();
-    writeln!(out, "{marker}").unwrap();
-    out.flush().unwrap();
+    writeln!(out, "{marker}").expect("stdout writes");
+    out.flush().expect("stdout flushes");
 }
 
 /// The child side: does nothing in an ordinary test run.

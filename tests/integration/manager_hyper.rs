@@ -3,7 +3,6 @@
 //! provider counts the refresh grants it served (`stats()`).
 
 #![cfg(feature = "hyper")]
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is a failure report
 
 use std::future::Future;
 use std::sync::Arc;
@@ -17,7 +16,7 @@ use oidc_refresh_testing::provider::{Provider, VirtualClock, field};
 use tokio::runtime::{Builder, Runtime};
 
 fn multi_thread() -> Runtime {
-    Builder::new_multi_thread().worker_threads(4).enable_all().build().unwrap()
+    Builder::new_multi_thread().worker_threads(4).enable_all().build().expect("a runtime")
 }
 
 /// A freshly signed-in `public-client`'s token set: the login's refresh and ID tokens, no
@@ -30,19 +29,23 @@ fn login(p: &Provider) -> TokenSet {
 }
 
 fn client_of(p: &Provider) -> ClientConfig {
-    ClientConfig::new(&p.token_endpoint(), "public-client").unwrap().with_issuer(p.issuer.clone())
+    ClientConfig::new(&p.token_endpoint(), "public-client")
+        .expect("the provider's endpoint")
+        .with_issuer(p.issuer.clone())
 }
 
 /// A manager for a freshly signed-in `public-client`.
 fn signed_in(p: &Provider) -> TokenManager<Arc<MemoryStore>> {
-    let transport = Transport::new(Options::default()).unwrap();
+    let transport = Transport::new(Options::default()).expect("default options build");
     TokenManager::new(transport, client_of(p), Arc::new(MemoryStore::with_tokens(login(p))))
 }
 
 /// [`signed_in`] with a manager reading `clock`.
 fn signed_in_with_clock(p: &Provider, clock: VirtualClock) -> TokenManager<Arc<MemoryStore>, VirtualClock> {
-    let (transport, store) =
-        (Transport::new(Options::default()).unwrap(), MemoryStore::with_tokens(login(p)));
+    let (transport, store) = (
+        Transport::new(Options::default()).expect("default options build"),
+        MemoryStore::with_tokens(login(p)),
+    );
     TokenManager::with_clock(transport, Session::new(client_of(p)), Arc::new(store), clock)
 }
 
@@ -65,7 +68,7 @@ async fn on_tasks<C: Clock + 'static>(
         .collect();
     let mut out = Vec::with_capacity(n);
     for task in tasks {
-        out.push(task.await.unwrap());
+        out.push(task.await.expect("no task panicked"));
     }
     out
 }

@@ -8,7 +8,6 @@
 //! `error_description`, an HTML page) is the secret long: there, masking is the mechanism.
 
 // Tests fail by panicking: `expect`/`unwrap`/`panic!` are how they report.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::fmt::{Debug, Display};
 

@@ -2,8 +2,6 @@
 //! tokens rotated and single-use, a replay revokes the whole grant): many threads, one
 //! refresh. The provider counts the refresh grants it served (`stats()`).
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is a failure report
-
 use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
@@ -29,18 +27,21 @@ fn login(p: &Provider) -> TokenSet {
 /// [`signed_in`] with a manager reading `clock`.
 fn signed_in_with_clock(p: &Provider, clock: VirtualClock) -> TokenManager<Arc<MemoryStore>, VirtualClock> {
     let store = Arc::new(MemoryStore::with_tokens(login(p)));
-    let transport = Transport::new(Options::default()).unwrap();
+    let transport = Transport::new(Options::default()).expect("default options build");
     TokenManager::with_clock(transport, Session::new(client_of(p)), store, clock)
 }
 
 fn client_of(p: &Provider) -> ClientConfig {
-    ClientConfig::new(&p.token_endpoint(), "public-client").unwrap().with_issuer(p.issuer.clone())
+    ClientConfig::new(&p.token_endpoint(), "public-client")
+        .expect("the provider's endpoint")
+        .with_issuer(p.issuer.clone())
 }
 
 fn manager_on(p: &Provider, store: Arc<MemoryStore>) -> TokenManager<Arc<MemoryStore>> {
-    let client =
-        ClientConfig::new(&p.token_endpoint(), "public-client").unwrap().with_issuer(p.issuer.clone());
-    TokenManager::new(Transport::new(Options::default()).unwrap(), client, store)
+    let client = ClientConfig::new(&p.token_endpoint(), "public-client")
+        .expect("the provider's endpoint")
+        .with_issuer(p.issuer.clone());
+    TokenManager::new(Transport::new(Options::default()).expect("default options build"), client, store)
 }
 
 /// Runs `f` on `n` threads released at once; returns their results.
@@ -55,7 +56,7 @@ fn on_threads<T: Send>(n: usize, f: impl Fn() -> T + Sync) -> Vec<T> {
                 })
             })
             .collect();
-        handles.into_iter().map(|h| h.join().unwrap()).collect()
+        handles.into_iter().map(|h| h.join().expect("no thread panicked")).collect()
     })
 }
 
