@@ -2,7 +2,8 @@
 # Newcomer demo: a real OpenID Provider on loopback, a real login, then oidc-refresh
 # refreshing twice (refresh token rotated each time) and refusing a replayed token.
 #
-# Needs: node (>= 20) + npm, cargo. No network beyond the npm registry (for `npm ci`).
+# Needs: cargo; Node.js 20+ and npm are installed from the Debian packages when missing
+# (scripts/provider-setup.sh). No network beyond the package registries.
 # Tokens are never printed whole: each AuthResult is shown with its tokens replaced by a
 # fingerprint (set DEMO_SHOW_TOKENS=1 to print the CLI's output verbatim).
 # shellcheck disable=SC2016  # single-quoted JS and displayed "$VAR" are intentional
@@ -17,13 +18,11 @@ if [ -t 1 ]; then BOLD=$'\033[1m' RESET=$'\033[0m'; else BOLD='' RESET=''; fi
 say() { printf '\n%s== %s%s\n' "$BOLD" "$*" "$RESET"; }
 die() { printf 'demo: %s\n' "$*" >&2; exit 1; }
 
-for tool in node npm cargo; do
-  command -v "$tool" >/dev/null 2>&1 || die "$tool is required"
-done
+command -v cargo >/dev/null 2>&1 || die "cargo is required"
 
 say "Installing the test provider (npm ci) and building oidc-refresh (cargo build --release)"
-npm ci --prefix "$PROVIDER" --no-audit --no-fund --loglevel=error >/dev/null
-cargo build --release --quiet
+bash scripts/provider-setup.sh
+cargo build --release --quiet -p oidc-refresh-cli
 [ -x "$BIN" ] || die "$BIN was not built"
 
 WORK=$(mktemp -d)

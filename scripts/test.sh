@@ -6,10 +6,6 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
-  echo "test.sh: installing Node.js and npm (Debian packages)" >&2
-  apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null
-fi
-npm ci --prefix testing/provider --no-audit --no-fund --loglevel=error >/dev/null
+bash scripts/provider-setup.sh
 
 cargo test --workspace --all-features --locked "$@"
