@@ -198,13 +198,14 @@ fn refuse_response(_: &Response<Vec<u8>>) -> Result<AuthResult, Error> {
 
 /// The `id_token` of a token response, as the core reads it.
 fn id_token_of(r: &Response<Vec<u8>>) -> String {
-    let value: serde_json::Value = serde_json::from_slice(r.body()).unwrap_or_default();
-    value["id_token"].as_str().unwrap_or_default().to_owned()
+    let value: serde_json::Value = serde_json::from_slice(r.body()).expect("the seed response is JSON");
+    value["id_token"].as_str().expect("the seed response has an id_token").to_owned()
 }
 
 /// The decoded header (`i` 0) or claims (`i` 1) segment, as text.
 fn segment_text(jwt: &str, i: usize) -> String {
-    let bytes = jwt.split('.').nth(i).and_then(base64url_decode).unwrap_or_default();
+    let bytes =
+        jwt.split('.').nth(i).and_then(base64url_decode).expect("a base64url segment of the seed token");
     String::from_utf8_lossy(&bytes).into_owned()
 }
 

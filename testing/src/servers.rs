@@ -159,7 +159,10 @@ impl Server {
     /// returns what it saw.
     pub fn finish(mut self) -> Log {
         self.stop.store(true, Ordering::SeqCst);
-        self.thread.take().and_then(|t| t.join().ok()).unwrap_or_default()
+        match self.thread.take() {
+            Some(thread) => thread.join().expect("the test server's thread panicked"),
+            None => Log::default(),
+        }
     }
 
     fn spawn(listener: Listener, behaviour: Behaviour, tls: Option<Arc<rustls::ServerConfig>>) -> Server {
