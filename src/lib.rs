@@ -124,7 +124,7 @@
 
 pub use oidc_refresh_core::*;
 pub use oidc_refresh_driver::{
-    BeforeSend, Clock, Options, Ready, StoreEmptied, SystemClock, Via, blocking, store,
+    BeforeSend, Clock, LockLapsed, Options, Ready, StoreEmptied, SystemClock, Via, blocking, store,
 };
 
 /// The async side of the driver (feature `hyper`).

@@ -213,6 +213,7 @@ impl Error {
             }
             Error::Store(e) => StoreError {
                 write: e.write,
+                superseded: e.superseded,
                 source: text(e.source.as_ref()),
                 unsaved_refresh_token: None,
                 after: e.after.as_ref().map(Error::duplicate),
@@ -236,6 +237,7 @@ impl From<StoreError> for Error {
 #[derive(Debug)]
 pub struct StoreError {
     write: bool,
+    superseded: bool,
     source: Box<dyn std::error::Error + Send + Sync + 'static>,
     unsaved_refresh_token: Option<RefreshToken>,
     /// The failure this write came after (see [`StoreError::after`]).
@@ -246,7 +248,13 @@ impl StoreError {
     /// Reading (or locking) the store failed.
     #[must_use]
     pub fn read(source: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>) -> Self {
-        Self { write: false, source: source.into(), unsaved_refresh_token: None, after: None }
+        Self {
+            write: false,
+            superseded: false,
+            source: source.into(),
+            unsaved_refresh_token: None,
+            after: None,
+        }
     }
 
     /// Writing a token set failed; `unsaved_refresh_token` is the rotated refresh token that
@@ -256,7 +264,29 @@ impl StoreError {
         source: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
         unsaved_refresh_token: Option<RefreshToken>,
     ) -> Self {
-        Self { write: true, source: source.into(), unsaved_refresh_token, after: None }
+        Self { write: true, superseded: false, source: source.into(), unsaved_refresh_token, after: None }
+    }
+
+    /// The store refused a write because another writer stored a newer token set since this
+    /// refresh read it (a compare-and-set store: the refresh's hold on the store had lapsed).
+    /// The newer set is adopted; `unsaved_refresh_token` is this refresh's rotated refresh
+    /// token, kept only here, never written over the newer set.
+    #[must_use]
+    pub fn superseded(unsaved_refresh_token: Option<RefreshToken>) -> Self {
+        Self {
+            write: true,
+            superseded: true,
+            source: "another writer stored a newer token set meanwhile".into(),
+            unsaved_refresh_token,
+            after: None,
+        }
+    }
+
+    /// `true` when a newer set written meanwhile was kept instead of this one
+    /// ([`StoreError::superseded`]).
+    #[must_use]
+    pub fn is_superseded(&self) -> bool {
+        self.superseded
     }
 
     /// The same failure, noting the one it came after.
@@ -286,7 +316,12 @@ impl fmt::Display for StoreError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let what = if self.write { "written" } else { "read" };
         write!(f, "the token store could not be {what}: {}", Sanitized(&self.source.to_string(), 300))?;
-        if self.unsaved_refresh_token.is_some() {
+        if self.superseded {
+            f.write_str("; the newer set was adopted")?;
+            if self.unsaved_refresh_token.is_some() {
+                f.write_str(", and this refresh's rotated refresh token is kept in this error only")?;
+            }
+        } else if self.unsaved_refresh_token.is_some() {
             f.write_str("; the rotated refresh token is kept in memory")?;
         }
         if let Some(after) = &self.after {

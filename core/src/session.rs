@@ -219,6 +219,9 @@ pub struct Session {
     failure: Option<Error>,
     /// After a failed early refresh: no new attempt before this while the token is valid.
     cool_until: Option<UnixTime>,
+    /// A write the store refused for a newer set ([`Session::handle_superseded`]): reported
+    /// with the next `Ready`, as its `refresh_error`.
+    superseded: Option<Error>,
     continuity: Option<Continuity>,
     state: State,
 }
@@ -309,6 +312,7 @@ impl Session {
             dead: None,
             failure: None,
             cool_until: None,
+            superseded: None,
             continuity: None,
             state: State::Idle,
         }
@@ -413,6 +417,17 @@ impl Session {
     /// is taken as the time the request is sent, from which its lifetime counts: send it
     /// right away.
     pub fn poll(&mut self, now: UnixTime) -> Action {
+        match self.next(now) {
+            Action::Ready { access_token, fresh_until, refresh_error } if self.superseded.is_some() => {
+                let refresh_error = refresh_error.or_else(|| self.superseded.take());
+                Action::Ready { access_token, fresh_until, refresh_error }
+            }
+            action => action,
+        }
+    }
+
+    /// [`Session::poll`] but for a superseded write's report.
+    fn next(&mut self, now: UnixTime) -> Action {
         match &mut self.state {
             State::Loading | State::Sending { .. } => return Action::Pending,
             State::Storing { handed_out: true, .. } => return Action::Pending,
@@ -699,6 +714,55 @@ impl Session {
             }
         }
         self.tokens = Some(*new);
+        Ok(())
+    }
+
+    /// The store refused the write of the last [`Action::Store`] because another writer
+    /// stored a newer token set since this session read it: a compare-and-set store whose
+    /// lock (a lease) had lapsed while this session refreshed. The session's set is dropped,
+    /// never written over the newer one; the next poll says [`Action::Load`] and adopts what
+    /// the store holds. The refusal, holding this refresh's rotated refresh token if the
+    /// server rotated it ([`StoreError::superseded`]), comes with the next
+    /// [`Action::Ready`] as its `refresh_error`.
+    ///
+    /// # Errors
+    ///
+    /// [`OutOfStep`] unless a store write is out; the input is then ignored.
+    pub fn handle_superseded(&mut self) -> Result<(), OutOfStep> {
+        let state = std::mem::replace(&mut self.state, State::Idle);
+        let State::Storing { tokens: new, handed_out: true, .. } = state else {
+            self.state = state;
+            return Err(OutOfStep::new("handle_superseded", self.state.name()));
+        };
+        let rotated = self.tokens.as_ref().is_some_and(|old| old.refresh_token != new.refresh_token)
+            || self.saved == Saved::NoRotated;
+        let unsaved = rotated.then(|| new.refresh_token.clone());
+        let after = self.failure.take();
+        self.superseded = Some(StoreError::superseded(unsaved).after_failure(after).into());
+        // Forget the set: the store's newer one is adopted at the next Load.
+        self.tokens = None;
+        self.saved = Saved::Yes;
+        self.obtained = None;
+        self.refreshed = false;
+        self.dead = None;
+        self.cool_until = None;
+        Ok(())
+    }
+
+    /// The driver found, right before sending the request of the last [`Action::Send`],
+    /// that it no longer holds the store's lock (a lease that lapsed while the process was
+    /// paused, say): the request is withdrawn unsent, since the lock's next holder may have
+    /// spent its refresh token, and the next poll says [`Action::Load`] to lock and re-read.
+    ///
+    /// # Errors
+    ///
+    /// [`OutOfStep`] unless a request is out; the input is then ignored.
+    pub fn handle_lock_lost(&mut self) -> Result<(), OutOfStep> {
+        let state = std::mem::replace(&mut self.state, State::Idle);
+        let State::Sending { .. } = state else {
+            self.state = state;
+            return Err(OutOfStep::new("handle_lock_lost", self.state.name()));
+        };
         Ok(())
     }
 

@@ -71,4 +71,4 @@ pub mod asynchronous;
 pub use clock::{Clock, SystemClock};
 pub use options::Options;
 pub use outcome::{Ready, Via};
-pub use run::{BeforeSend, StoreEmptied};
+pub use run::{BeforeSend, LockLapsed, StoreEmptied};

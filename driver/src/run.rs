@@ -33,6 +33,18 @@ pub(crate) fn checked_load<E: std::error::Error + Send + Sync + 'static>(
     }
 }
 
+/// How many times one run lets the store's lock lapse before a request and takes it again;
+/// once more is a store failure ([`LockLapsed`]).
+pub(crate) const MAX_LAPSES: u32 = 3;
+
+/// The store's lock lapsed again and again before a request could be sent: the lease is
+/// shorter than the time this process takes between reading the store and sending.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "the store's lock lapsed {0} times before the refresh request could be sent: its lease is too short for this process"
+)]
+pub struct LockLapsed(pub u32);
+
 /// The store held a token set and holds none any more.
 #[derive(Debug, thiserror::Error)]
 #[error("the store holds no token set any more: it was emptied or removed while in use")]
@@ -84,6 +96,8 @@ macro_rules! session_loop {
         let session: &mut ::oidc_refresh_core::Session = $session;
         let mut lock = None;
         let mut requests = 0_u32;
+        // Times the store's lock lapsed before a request could be sent (a lease store).
+        let mut lapsed = 0_u32;
         loop {
             let now = $clock.now();
             // Each input the session is given; out of step, it is this loop's bug.
@@ -94,6 +108,9 @@ macro_rules! session_loop {
                     break Ok($crate::Ready { access_token, fresh_until, refresh_error, via });
                 }
                 Action::Load => {
+                    // A lock this run held already (it lapsed, or the store kept a newer
+                    // set) is let go before it is taken again.
+                    drop(lock.take());
                     ::tracing::debug!(target: $crate::log::TARGET, "taking the store's lock");
                     match $store.lock() $($aw)* {
                         Ok(guard) => {
@@ -110,8 +127,27 @@ macro_rules! session_loop {
                         Some(hook) => hook(session),
                         None => Ok(true),
                     };
-                    match proceed {
-                        Ok(true) => {
+                    let held = match (&proceed, lock.as_mut()) {
+                        (Ok(true), Some(guard)) => guard.confirm() $($aw)*,
+                        _ => Ok(true),
+                    };
+                    match (proceed, held) {
+                        (Ok(true), Ok(false)) if lapsed < $crate::run::MAX_LAPSES => {
+                            lapsed += 1;
+                            ::tracing::warn!(target: $crate::log::TARGET, lapsed,
+                                "the store's lock lapsed before the request was sent: reading the store again");
+                            drop(lock.take());
+                            session.handle_lock_lost()
+                        }
+                        (Ok(true), Ok(false)) => session.handle_transport_error(
+                            $clock.now(),
+                            ::oidc_refresh_core::StoreError::read($crate::run::LockLapsed(lapsed + 1)).into(),
+                        ),
+                        (Ok(true), Err(e)) => session.handle_transport_error(
+                            $clock.now(),
+                            ::oidc_refresh_core::StoreError::read(e).into(),
+                        ),
+                        (Ok(true), Ok(true)) => {
                             requests += 1;
                             ::tracing::debug!(target: $crate::log::TARGET, attempt = requests,
                                 "refreshing with the stored refresh token");
@@ -121,12 +157,23 @@ macro_rules! session_loop {
                             }
                         }
                         // The hook changed the session's client: the request is withdrawn.
-                        Ok(false) => Ok(()),
-                        Err(e) => session.handle_transport_error($clock.now(), e),
+                        (Ok(false), _) => Ok(()),
+                        (Err(e), _) => session.handle_transport_error($clock.now(), e),
                     }
                 }
                 Action::Store(tokens) => match lock.as_mut() {
-                    Some(guard) => session.handle_stored(guard.save(&tokens) $($aw)*),
+                    Some(guard) => match guard.save_if_unchanged(&tokens) $($aw)* {
+                        Ok($crate::store::Saved::Written) => {
+                            session.handle_stored(Ok::<(), $crate::run::BoxError>(()))
+                        }
+                        Ok($crate::store::Saved::Superseded) => {
+                            ::tracing::warn!(target: $crate::log::TARGET,
+                                "the store holds a newer set written meanwhile: adopting it, not writing ours");
+                            drop(lock.take());
+                            session.handle_superseded()
+                        }
+                        Err(e) => session.handle_stored(Err(e)),
+                    },
                     None => session.handle_stored(Err("the store is not locked")),
                 },
                 Action::Wait(until) => {

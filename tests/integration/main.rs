@@ -8,7 +8,7 @@
 //! - `transport_matrix`: every transport against the same misbehaving servers.
 //! - `secrets`: no public type shows a secret, formatted any way.
 //!
-//! The store's own tests are the driver's (`driver/tests/store_file.rs`); the core's are in
+//! The store's own tests are the driver's (`driver/tests/suite/store_file.rs`); the core's are in
 //! `core/tests/suite`.
 
 mod interop_provider;

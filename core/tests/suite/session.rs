@@ -1189,3 +1189,80 @@ fn duplicated_errors_keep_their_class_but_not_the_rotated_token() {
     let copy = e.duplicate();
     assert_eq!((copy.fault(), copy.is_retryable(), copy.to_string()), (e.fault(), true, e.to_string()));
 }
+
+/// Drives a session from an expired stored set to its refresh's `Store` action: the request
+/// sent holds `rt-1`, the response rotates it to `rt-2`.
+fn session_about_to_store() -> Session {
+    let mut session = Session::new(client());
+    assert!(matches!(session.poll(t(T0)), Action::Load));
+    session
+        .handle_loaded(Ok::<_, std::io::Error>(Some(stored("rt-1", Some("at-1"), Some(T0 - 1)))))
+        .expect("in step");
+    let Action::Send(request) = session.poll(t(T0)) else { panic!("expected Send") };
+    assert!(String::from_utf8_lossy(request.body()).contains("refresh_token=rt-1"));
+    let response = http::Response::new(success("at-2", Some("rt-2"), Some(3600), None));
+    session.handle_response(t(T0), &response).expect("in step");
+    let Action::Store(set) = session.poll(t(T0)) else { panic!("expected Store") };
+    assert_eq!(set.refresh_token.expose_secret(), "rt-2");
+    session
+}
+
+#[test]
+fn a_superseded_write_adopts_the_newer_stored_set_and_reports_the_rotated_token() {
+    let mut session = session_about_to_store();
+    // Another process stored a newer set meanwhile: the store refuses ours.
+    session.handle_superseded().unwrap();
+    assert!(session.tokens().is_none(), "ours is dropped, never written");
+    assert!(matches!(session.poll(t(T0)), Action::Load), "the store's set is read again");
+    let newer = stored("rt-3", Some("at-3"), Some(T0 + 3600));
+    session.handle_loaded(Ok::<_, std::io::Error>(Some(newer.clone()))).unwrap();
+    let Action::Ready { access_token, refresh_error, .. } = session.poll(t(T0)) else {
+        panic!("expected Ready with the adopted token")
+    };
+    assert_eq!(access_token.expose_secret(), "at-3");
+    assert_eq!(session.tokens(), Some(&newer));
+    let e = refresh_error.expect("the refusal is reported");
+    let Error::Store(store) = &e else { panic!("a store error: {e}") };
+    assert!(store.is_superseded() && store.is_write(), "{e}");
+    assert_eq!(e.rotated_refresh_token().map(RefreshToken::expose_secret), Some("rt-2"));
+    // Reported once: the next poll is a plain Ready.
+    assert_eq!(ready(session.poll(t(T0 + 1))).0, "at-3");
+}
+
+#[test]
+fn a_lock_lost_before_sending_withdraws_the_request_and_reads_the_store_again() {
+    let mut session = Session::new(client());
+    assert!(matches!(session.poll(t(T0)), Action::Load));
+    session.handle_loaded(Ok::<_, std::io::Error>(Some(stored("rt-1", Some("at-1"), Some(T0 - 1))))).unwrap();
+    assert!(matches!(session.poll(t(T0)), Action::Send(_)));
+    // Paused past its lease: the request is not sent, the store is locked and read again.
+    session.handle_lock_lost().unwrap();
+    assert!(matches!(session.poll(t(T0 + 40)), Action::Load));
+    // The lease's next holder refreshed meanwhile: its set is adopted, nothing is sent.
+    session
+        .handle_loaded(Ok::<_, std::io::Error>(Some(stored("rt-2", Some("at-2"), Some(T0 + 3600)))))
+        .unwrap();
+    assert_eq!(ready(session.poll(t(T0 + 40))).0, "at-2");
+
+    // Nobody refreshed meanwhile: the same refresh token is sent after the new lock.
+    let mut session = Session::new(client());
+    assert!(matches!(session.poll(t(T0)), Action::Load));
+    session.handle_loaded(Ok::<_, std::io::Error>(Some(stored("rt-1", Some("at-1"), Some(T0 - 1))))).unwrap();
+    assert!(matches!(session.poll(t(T0)), Action::Send(_)));
+    session.handle_lock_lost().unwrap();
+    assert!(matches!(session.poll(t(T0 + 40)), Action::Load));
+    session.handle_loaded(Ok::<_, std::io::Error>(Some(stored("rt-1", Some("at-1"), Some(T0 - 1))))).unwrap();
+    let Action::Send(request) = session.poll(t(T0 + 40)) else { panic!("expected Send") };
+    assert!(String::from_utf8_lossy(request.body()).contains("refresh_token=rt-1"));
+}
+
+#[test]
+fn superseded_and_lock_lost_out_of_step_are_refused() {
+    let mut session = Session::new(client()).with_tokens(stored("rt-1", Some("at-1"), Some(T0 + 3600)));
+    let e = session.handle_superseded().unwrap_err();
+    assert_eq!((e.input(), e.state()), ("handle_superseded", "idle"));
+    let mut storing = session_about_to_store();
+    let e = storing.handle_lock_lost().unwrap_err();
+    assert_eq!((e.input(), e.state()), ("handle_lock_lost", "storing"));
+    assert_eq!(storing.tokens().map(|s| s.refresh_token.expose_secret()), Some("rt-1"), "unchanged");
+}

@@ -128,6 +128,41 @@ pub trait StoreGuard {
     ///
     /// The store's error; the previous set is then still stored.
     fn save(&mut self, tokens: &TokenSet) -> Result<(), Self::Error>;
+
+    /// Whether this guard still holds the store exclusively, asked right before a refresh
+    /// token is sent. A store whose lock can lapse (a lease on a network store, held by a
+    /// process that was paused past it) says `false` when it did, and renews it when it
+    /// did not, so that the exchange and the write that follow have a whole lease. A lock
+    /// that cannot be lost (a file lock, a mutex) always holds: the default.
+    ///
+    /// # Errors
+    ///
+    /// The store's error: it cannot be asked.
+    fn confirm(&mut self) -> Result<bool, Self::Error> {
+        Ok(true)
+    }
+
+    /// [`save`](Self::save) the set of a refresh, unless the store no longer holds what this
+    /// guard read: then nothing is written and the answer is [`Saved::Superseded`] (another
+    /// writer stored a newer set while this guard's lock had lapsed; the caller adopts it).
+    /// A store whose lock cannot lapse writes: the default.
+    ///
+    /// # Errors
+    ///
+    /// As [`save`](Self::save).
+    fn save_if_unchanged(&mut self, tokens: &TokenSet) -> Result<Saved, Self::Error> {
+        self.save(tokens).map(|()| Saved::Written)
+    }
+}
+
+/// What [`StoreGuard::save_if_unchanged`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Saved {
+    /// The set is stored.
+    Written,
+    /// Nothing was written: the store holds a set another writer stored since this guard
+    /// read it.
+    Superseded,
 }
 
 /// A shared store is a store: threads or managers of one process may share one store
@@ -220,6 +255,31 @@ pub trait AsyncStoreGuard {
     ///
     /// As [`StoreGuard::save`].
     fn save(&mut self, tokens: &TokenSet) -> impl Future<Output = Result<(), Self::Error>> + Send;
+
+    /// Whether this guard still holds the store exclusively (see [`StoreGuard::confirm`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`StoreGuard::confirm`].
+    fn confirm(&mut self) -> impl Future<Output = Result<bool, Self::Error>> + Send {
+        async { Ok(true) }
+    }
+
+    /// Saves the set of a refresh unless the store changed under a lapsed lock (see
+    /// [`StoreGuard::save_if_unchanged`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`StoreGuard::save`].
+    fn save_if_unchanged(
+        &mut self,
+        tokens: &TokenSet,
+    ) -> impl Future<Output = Result<Saved, Self::Error>> + Send
+    where
+        Self: Send,
+    {
+        async move { self.save(tokens).await.map(|()| Saved::Written) }
+    }
 }
 
 /// A shared store is a store.

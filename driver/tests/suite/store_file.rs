@@ -6,8 +6,6 @@
 //! Child processes are this test binary run again with `STORE_FILE_CHILD` set: the
 //! `child_process` test then plays the role it names and the parent watches it.
 
-#![cfg(unix)]
-
 use std::collections::hash_map::RandomState;
 use std::fs;
 use std::hash::{BuildHasher, Hasher};
@@ -64,7 +62,7 @@ fn random_below(n: u64) -> u64 {
 /// This test binary, run again to play `role` on the store at `path`.
 fn spawn_child(role: &str, path: &Path) -> Child {
     Command::new(std::env::current_exe().expect("the test binary's path"))
-        .args(["--exact", "child_process", "--nocapture", "--test-threads=1", "--quiet"])
+        .args(["--exact", "store_file::child_process", "--nocapture", "--test-threads=1", "--quiet"])
         .env(CHILD_ENV, format!("{role}:{}", path.display()))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
