@@ -3,9 +3,12 @@
 //! - [`provider`]: the bundled OpenID Provider (panva's `oidc-provider`, started on loopback
 //!   per test) and a real sign-in against it; a clock that moves only when a test says;
 //! - [`servers`]: loopback HTTP(S) servers that misbehave on purpose, certificates made on
-//!   the spot, and a `tracing` subscriber that records every event.
+//!   the spot, and a `tracing` subscriber that records every event;
+//! - [`redis`]: a real `redis-server` per test (own port, own directory, AOF), with a raw RESP
+//!   client.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)] // test support: a panic is a failure report
 
 pub mod provider;
+pub mod redis;
 pub mod servers;

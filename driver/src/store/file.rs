@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use oidc_refresh_core::TokenSet;
 
 use super::atomic::{self, write_atomic};
+use super::json::{from_store_json, to_store_json};
 use super::{StoreGuard, TokenStore};
 
 /// A store in one JSON file, shared safely by any number of threads, tasks
@@ -141,9 +142,7 @@ impl FileStore {
     }
 
     fn write(&self, tokens: &TokenSet) -> Result<(), FileStoreError> {
-        let mut json = serde_json::to_vec_pretty(tokens)
-            .map_err(|e| self.error(FileStoreErrorKind::Write, io::Error::other(e)))?;
-        json.push(b'\n');
+        let json = to_store_json(tokens);
         atomic::remove_stale_temporaries(&self.path);
         write_atomic(&self.path, &json).map_err(|e| self.error(FileStoreErrorKind::Write, e))
     }
@@ -154,10 +153,10 @@ impl FileStore {
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(self.error(FileStoreErrorKind::Read, e)),
         };
-        serde_json::from_slice(&bytes).map(Some).map_err(|e| FileStoreError {
+        from_store_json(&bytes).map(Some).map_err(|e| FileStoreError {
             kind: FileStoreErrorKind::Malformed,
             path: self.path.clone(),
-            detail: Detail::Malformed(malformed_reason(&e)),
+            detail: Detail::Malformed(e.to_string()),
         })
     }
 
@@ -362,54 +361,9 @@ impl std::error::Error for FileStoreError {
     }
 }
 
-/// A description of a JSON error that never quotes the file: serde's messages for a
-/// wrong type or value quote the value found (`invalid type: string "..."`), which could be
-/// a token.
-fn malformed_reason(e: &serde_json::Error) -> String {
-    use serde_json::error::Category;
-    let at = format!("line {} column {}", e.line(), e.column());
-    match e.classify() {
-        Category::Eof if e.line() == 1 && e.column() == 0 => "empty file".to_owned(),
-        Category::Eof => format!("truncated JSON at {at}"),
-        Category::Syntax => format!("not JSON (syntax error at {at})"),
-        Category::Io => format!("cannot be read at {at}"),
-        Category::Data => {
-            let message = e.to_string();
-            if message.starts_with("missing field") || message.starts_with("duplicate field") {
-                // `missing field `refresh_token`` names a field only.
-                message.split(" at line").next().unwrap_or("a member is missing").to_owned() + " at " + &at
-            } else {
-                format!("not a token set: a member has the wrong type or value, at {at}")
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn reason(json: &str) -> String {
-        match serde_json::from_str::<TokenSet>(json) {
-            Err(e) => malformed_reason(&e),
-            Ok(_) => String::from("parsed"),
-        }
-    }
-
-    #[test]
-    fn malformed_reasons_never_quote_the_file() {
-        assert_eq!(reason(""), "empty file");
-        assert!(reason("{").starts_with("truncated JSON"));
-        assert!(reason("nope").starts_with("not JSON"));
-        assert!(reason("{}").starts_with("missing field `refresh_token` at line 1"), "{}", reason("{}"));
-        let r = reason(r#"{"refresh_token":"a","refresh_token":"b"}"#);
-        assert!(r.starts_with("duplicate field `refresh_token`"), "{r}");
-        let r = reason(r#"{"refresh_token":"rt","expires_at":"secret-token-value"}"#);
-        assert!(!r.contains("secret-token-value"), "{r}");
-        assert!(r.contains("wrong type"), "{r}");
-        let r = reason(r#"["secret-token-value"]"#);
-        assert!(!r.contains("secret-token-value"), "{r}");
-    }
 
     #[test]
     fn the_lock_file_is_beside_the_store() {

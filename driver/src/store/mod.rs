@@ -17,10 +17,12 @@ use oidc_refresh_core::{RefreshToken, TokenSet};
 
 mod atomic;
 mod file;
+mod json;
 mod memory;
 
 pub use atomic::write_atomic;
 pub use file::{FileStore, FileStoreError, FileStoreErrorKind, FileStoreGuard};
+pub use json::{MalformedStore, from_store_json, to_store_json};
 pub use memory::{MemoryStore, MemoryStoreGuard};
 
 /// Blocking storage for one grant's [`TokenSet`], shared by every thread and process that
@@ -237,8 +239,8 @@ pub trait AsyncTokenStore: Send + Sync {
     }
 }
 
-/// The exclusive hold on an [`AsyncTokenStore`].
-pub trait AsyncStoreGuard {
+/// The exclusive hold on an [`AsyncTokenStore`] (sent along with the task that holds it).
+pub trait AsyncStoreGuard: Send {
     /// The store's error.
     type Error: std::error::Error + Send + Sync + 'static;
 
