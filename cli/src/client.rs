@@ -83,6 +83,11 @@ pub(crate) struct ClientArgs {
 }
 
 impl ClientArgs {
+    /// The client id (`--client-id`).
+    pub(crate) fn client_id(&self) -> &str {
+        &self.client_id
+    }
+
     /// The requested scope, if any.
     pub(crate) fn scope(&self) -> Option<&str> {
         self.scope.as_deref()

@@ -1,9 +1,10 @@
 //! The `oidc-refresh` command line: see `oidc-refresh --help` and the README.
 //!
-//! One file per command (`parse`, `decode_id_token`, `refresh`, `token`), beside what they
-//! share: the client and HTTP options (`client`), the transport chosen at run time
-//! (`transport`), files and standard input (`files`), standard output (`output`), and the
-//! exit codes with the one-line error rule (`exit`).
+//! One file per command (`parse`, `decode_id_token`, `refresh`, `token`, `store`), beside
+//! what they share: the client and HTTP options (`client`), the transport chosen at run time
+//! (`transport`), the token store chosen at run time (`stores`), files and standard input
+//! (`files`), standard output (`output`), and the exit codes with the one-line error rule
+//! (`exit`).
 
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
@@ -17,6 +18,8 @@ mod files;
 mod output;
 mod parse;
 mod refresh;
+mod store;
+mod stores;
 mod token;
 mod transport;
 
@@ -46,6 +49,12 @@ enum Command {
     /// it first only when it expires within --min-ttl seconds (or with --force).
     #[command(after_help = EXIT_CODES)]
     Token(token::Args),
+    /// Put a grant into a token store (init), or look at what a store holds, tokens
+    /// redacted (show).
+    ///
+    /// Exit 0 on success; 2 for a usage error, an unreadable file, or a store that is
+    /// missing (show), malformed (show) or cannot be read, locked or written.
+    Store(store::Args),
 }
 
 fn main() -> ExitCode {
@@ -56,6 +65,7 @@ fn main() -> ExitCode {
         Command::DecodeIdToken(args) => decode_id_token::run(args),
         Command::Refresh(args) => refresh::run(args),
         Command::Token(args) => token::run(args),
+        Command::Store(args) => store::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -3,8 +3,9 @@
 //!
 //! The policy — when to refresh, adopting a token set another run stored, retries and their
 //! backoff, rotation, what is stored when — is the core's [`Session`], and the loop that
-//! drives it with the [`FileStore`] is the library's [`Drive`], the very loop of its blocking
-//! `TokenManager`. What is this command's own:
+//! drives it with the store (`--store`, or `OIDC_REFRESH_STORE`: see `stores.rs`) is the
+//! library's [`Drive`], the very loop of its blocking `TokenManager`. What is this command's
+//! own:
 //!
 //! 1. Without the lock, read the store and start a session from it, `--min-ttl` being its
 //!    refresh margin: a fresh access token is printed and nothing else happens (no lock, no
@@ -15,16 +16,16 @@
 //! 3. A still-valid access token whose early refresh failed is not printed: the exit code
 //!    is that of the failure.
 
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use oidc_refresh::blocking::{Drive, discover};
-use oidc_refresh::store::{FileStore, FileStoreError, TokenStore};
+use oidc_refresh::store::TokenStore;
 use oidc_refresh::{Error, Session, SystemClock, TokenSet};
 
 use crate::client::ClientArgs;
 use crate::exit::Failure;
 use crate::output::print_token;
+use crate::stores::{StoreArg, StoreCommand, StoreSpec, open_store, read_failure};
 use crate::transport::LazyTransport;
 
 /// Requests in all for one refresh, the first included (contract: at most 3).
@@ -41,10 +42,9 @@ const MAX_BACKOFF: Duration = Duration::from_secs(10);
 pub(crate) struct Args {
     #[command(flatten)]
     client: ClientArgs,
-    /// The token store: a JSON object with refresh_token (required), access_token, id_token,
-    /// token_type, scope and expires_at; concurrent runs share it through FILE.lock.
-    #[arg(long, value_name = "FILE")]
-    store: PathBuf,
+    // --store (or OIDC_REFRESH_STORE) and --store-key.
+    #[command(flatten)]
+    store: StoreArg,
     /// Refresh when the stored access token expires within this many seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = Session::DEFAULT_REFRESH_MARGIN.as_secs())]
     min_ttl: u64,
@@ -55,12 +55,22 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(args: Args) -> Result<(), Failure> {
+    let spec = args.store.spec(Some(args.client.client_id()))?;
+    open_store(&spec, args)
+}
+
+impl StoreCommand for Args {
+    fn run<S: TokenStore>(self, store: &S, spec: &StoreSpec) -> Result<(), Failure> {
+        run_on(&self, store, spec)
+    }
+}
+
+fn run_on<S: TokenStore>(args: &Args, store: &S, spec: &StoreSpec) -> Result<(), Failure> {
     // Everything that needs no network is checked first, whatever the store holds.
     let prepared = args.client.prepare()?;
-    let store = FileStore::new(&args.store);
 
     // The fresh path reads without the lock.
-    let set = stored_set(store.load(), &args.store)?;
+    let set = stored_set(store.load(), spec)?;
     let mut session = Session::new(prepared.provisional()?)
         .with_tokens(set)
         .with_refresh_margin(Duration::from_secs(args.min_ttl))
@@ -88,7 +98,7 @@ pub(crate) fn run(args: Args) -> Result<(), Failure> {
         session.set_client(client);
         Ok(false)
     };
-    let drive = Drive::new(&transport, &store, &SystemClock).before_send(&mut discover_first);
+    let drive = Drive::new(&transport, store, &SystemClock).before_send(&mut discover_first);
     match drive.run(&mut session) {
         // The stored access token is still valid but expires within --min-ttl, and the
         // refresh failed: the exit code is that of the failure.
@@ -96,7 +106,7 @@ pub(crate) fn run(args: Args) -> Result<(), Failure> {
             Some(e) => Err(e.into()),
             None => print_token(&ready.access_token),
         },
-        Err(e) => Err(unusable_store(e, &args.store).into()),
+        Err(e) => Err(unusable_store(e, spec).into()),
     }
 }
 
@@ -108,22 +118,25 @@ fn jitter_seed() -> u64 {
 
 /// The stored token set, checked; a missing, unreadable or unusable store is exit 2 like any
 /// other unusable file.
-fn stored_set(loaded: Result<Option<TokenSet>, FileStoreError>, path: &Path) -> Result<TokenSet, Failure> {
+fn stored_set<E>(loaded: Result<Option<TokenSet>, E>, spec: &StoreSpec) -> Result<TokenSet, Failure>
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
     let set = loaded
-        .map_err(|e| Failure::usage(e.to_string()))?
-        .ok_or_else(|| Failure::usage(format!("the store {} does not exist", path.display())))?;
-    set.checked().map_err(|e| Failure::usage(format!("the store {} is malformed: {e}", path.display())))
+        .map_err(read_failure)?
+        .ok_or_else(|| Failure::usage(format!("the store {spec} does not exist")))?;
+    set.checked().map_err(|e| Failure::usage(format!("the store {spec} is malformed: {e}")))
 }
 
 /// A store failure about what the store holds (read under the lock) names the store: the
 /// library's message alone would not say which file.
-fn unusable_store(e: Error, path: &Path) -> Error {
+fn unusable_store(e: Error, spec: &StoreSpec) -> Error {
     let Error::Store(store) = &e else { return e };
     let Some(cause) = std::error::Error::source(store) else { return e };
     let what = if cause.downcast_ref::<oidc_refresh::UnusableTokenSet>().is_some() {
-        format!("the store {} is malformed: {cause}", path.display())
+        format!("the store {spec} is malformed: {cause}")
     } else if cause.downcast_ref::<oidc_refresh::StoreEmptied>().is_some() {
-        format!("the store {} does not exist any more: it was removed while in use", path.display())
+        format!("the store {spec} does not exist any more: it was removed while in use")
     } else {
         return e;
     };

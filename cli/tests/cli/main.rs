@@ -1,5 +1,5 @@
 //! The command line end to end, one test binary for every command (one link, not one per
-//! command): `parse`, `refresh` and `token` against the bundled provider and scripted
+//! command): `parse`, `refresh`, `token` and `store` against the bundled provider and scripted
 //! servers, and a store shared by the library and the command line at once.
 
 #![cfg(unix)]
@@ -9,4 +9,5 @@ mod common;
 mod parse;
 mod refresh;
 mod shared_store;
+mod store;
 mod token;
