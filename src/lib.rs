@@ -124,8 +124,18 @@
 
 pub use oidc_refresh_core::*;
 pub use oidc_refresh_driver::{
-    BeforeSend, Clock, LockLapsed, Options, Ready, StoreEmptied, SystemClock, Via, blocking, store,
+    BeforeSend, Clock, LockLapsed, Options, Ready, StoreEmptied, SystemClock, Via, blocking,
 };
+
+/// Where a grant's token set lives between refreshes: the store traits, the memory and file
+/// stores, and the Redis store for a fleet (feature `redis`).
+pub mod store {
+    pub use oidc_refresh_driver::store::*;
+    #[cfg(all(feature = "redis", feature = "hyper"))]
+    pub use oidc_refresh_redis::AsyncRedisGuard;
+    #[cfg(feature = "redis")]
+    pub use oidc_refresh_redis::{RedisGuard, RedisStore, RedisStoreError, RedisStoreErrorKind};
+}
 
 /// The async side of the driver (feature `hyper`).
 #[cfg(feature = "hyper")]

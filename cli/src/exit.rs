@@ -73,10 +73,14 @@ impl From<Error> for Failure {
     /// on stdout and the exit is 7, so that it is never lost. (`refresh` and `token` store
     /// the rotated token of a protocol or ID-token error themselves before they get here.)
     fn from(mut e: Error) -> Self {
-        let exit = exit_for(e.fault());
+        let mut exit = exit_for(e.fault());
         let Error::Store(store) = &e else {
             return Self { exit, message: e.to_string() };
         };
+        if store_unreachable(store) {
+            // The contract: Redis unreachable or timing out is exit 5, as for the network.
+            exit = Exit::Transport;
+        }
         let message = store_message(store);
         let why = match file_store_error(store).and_then(|f| f.io_error().map(|io| (f.path(), io))) {
             Some((path, io)) => format!("the store {} cannot be written: {io}", path.display()),
@@ -88,6 +92,21 @@ impl From<Error> for Failure {
             None => Self { exit, message },
         }
     }
+}
+
+/// Whether a store failure is a network store that could not be reached in time (Redis down,
+/// restarting or partitioned, or its lease held past the wait): a transport failure.
+fn store_unreachable(e: &StoreError) -> bool {
+    #[cfg(feature = "redis")]
+    {
+        use oidc_refresh::store::{RedisStoreError, RedisStoreErrorKind};
+        let redis = std::error::Error::source(e).and_then(|s| s.downcast_ref::<RedisStoreError>());
+        if let Some(r) = redis {
+            return matches!(r.kind(), RedisStoreErrorKind::Unavailable | RedisStoreErrorKind::LeaseTimeout);
+        }
+    }
+    let _ = e;
+    false
 }
 
 /// The [`FileStoreError`] behind a store failure, if the store is a file.

@@ -1,12 +1,13 @@
 //! `oidc-refresh store init` and `oidc-refresh store show`: put a grant into a token store,
 //! and look at what a store holds without showing a token.
 //!
-//! Both work on any store [`open_store`] opens (a file now, Redis later), through the store's
+//! Both work on any store [`open_store`] opens (a file or Redis), through the store's
 //! own [`TokenStore`]: `init` writes under the store's lock ([`TokenStore::init`]), exactly as
 //! `token` and the library's managers do, and `show` reads without it (writes are atomic).
 
 use std::path::PathBuf;
 
+use oidc_refresh::Options;
 use oidc_refresh::store::TokenStore;
 use oidc_refresh::{IdToken, RefreshToken, TokenSet, check_refresh_token, decode_id_token};
 use serde::Serialize;
@@ -62,9 +63,9 @@ pub(crate) fn run(args: Args) -> Result<(), Failure> {
             // No client id here: a Redis store needs --store-key.
             let spec = args.store.spec(None)?;
             let set = args.token_set()?;
-            open_store(&spec, Init(set))
+            open_store(&spec, Options::DEFAULT_TIMEOUT, Init(set))
         }
-        Action::Show(args) => open_store(&args.store.spec(None)?, Show),
+        Action::Show(args) => open_store(&args.store.spec(None)?, Options::DEFAULT_TIMEOUT, Show),
     }
 }
 

@@ -10,6 +10,7 @@
 use std::ffi::OsString;
 use std::fmt;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use oidc_refresh::StoreError;
 use oidc_refresh::store::{FileStore, TokenStore};
@@ -118,14 +119,30 @@ pub(crate) trait StoreCommand {
     fn run<S: TokenStore>(self, store: &S, spec: &StoreSpec) -> Result<(), Failure>;
 }
 
-/// Opens the store `spec` names and runs `command` on it.
-pub(crate) fn open_store(spec: &StoreSpec, command: impl StoreCommand) -> Result<(), Failure> {
+/// Opens the store `spec` names and runs `command` on it. `exchange_timeout` is the deadline
+/// of one HTTP exchange: a Redis lease lasts that + 5 s, so a holder that dies keeps the
+/// right to refresh for at most that long.
+pub(crate) fn open_store(
+    spec: &StoreSpec,
+    exchange_timeout: Duration,
+    command: impl StoreCommand,
+) -> Result<(), Failure> {
     match spec {
         StoreSpec::File(path) => command.run(&FileStore::new(path), spec),
-        // The Redis store's arm, once this build has one.
-        StoreSpec::Redis { .. } => Err(Failure::usage(format!(
-            "the store {spec} is a Redis store, and this build of oidc-refresh has no Redis store"
-        ))),
+        #[cfg(feature = "redis")]
+        StoreSpec::Redis { url, key } => {
+            let store = oidc_refresh::store::RedisStore::open(url, key.as_str())
+                .map_err(|e| Failure::usage(format!("the store {spec}: {e}")))?
+                .with_lease(exchange_timeout + Duration::from_secs(5));
+            command.run(&store, spec)
+        }
+        #[cfg(not(feature = "redis"))]
+        StoreSpec::Redis { .. } => {
+            let _ = exchange_timeout;
+            Err(Failure::usage(format!(
+                "the store {spec} is a Redis store, and this build of oidc-refresh has no Redis store"
+            )))
+        }
     }
 }
 

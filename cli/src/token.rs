@@ -56,7 +56,8 @@ pub(crate) struct Args {
 
 pub(crate) fn run(args: Args) -> Result<(), Failure> {
     let spec = args.store.spec(Some(args.client.client_id()))?;
-    open_store(&spec, args)
+    let exchange_timeout = Duration::from_secs(args.client.timeout);
+    open_store(&spec, exchange_timeout, args)
 }
 
 impl StoreCommand for Args {

@@ -11,6 +11,7 @@
 //! The store's own tests are the driver's (`driver/tests/suite/store_file.rs`); the core's are in
 //! `core/tests/suite`.
 
+mod fleet_managers;
 mod interop_provider;
 mod manager_hyper;
 mod manager_ureq;

@@ -7,6 +7,8 @@
 
 mod common;
 mod parse;
+#[cfg(feature = "redis")]
+mod redis;
 mod refresh;
 mod shared_store;
 mod store;
