@@ -123,3 +123,57 @@ fn the_async_manager_on_redis_refreshes_once_for_200_tasks() {
     assert!(tokens.windows(2).all(|w| w[0] == w[1]), "one token for all");
     assert_eq!(p.stats(), (grants + 1, errors), "one refresh for 200 tasks");
 }
+
+/// A holder frozen after it read the store and before it sent (its lease lapsed meanwhile,
+/// and another holder refreshed) checks its lease before sending: it reads the store again
+/// and adopts the other holder's set, so the spent refresh token is never replayed and the
+/// grant, with a provider that revokes it on any replay, lives on.
+#[cfg(feature = "ureq")]
+#[test]
+fn a_holder_frozen_before_it_sends_past_its_lease_never_replays_the_spent_token() {
+    use std::sync::mpsc;
+
+    use oidc_refresh::blocking::Drive;
+    use oidc_refresh::ureq::{Options, Transport};
+    use oidc_refresh::{Session, SystemClock, Via};
+
+    let p = Provider::start();
+    let server = signed_in(&p);
+    let (grants, errors) = p.stats();
+    let (frozen_tx, frozen_rx) = mpsc::channel::<()>();
+    let (thaw_tx, thaw_rx) = mpsc::channel::<()>();
+    let url = server.url();
+    let client = client_of(&p);
+    let frozen = std::thread::spawn(move || {
+        let store = RedisStore::open(&url, KEY).unwrap();
+        let transport = Transport::new(Options::default()).unwrap();
+        let mut first = true;
+        // The freeze, placed deterministically: right before the first request is sent.
+        let thaw_rx = std::sync::Mutex::new(thaw_rx);
+        let mut hook = |_: &mut Session| {
+            if std::mem::take(&mut first) {
+                frozen_tx.send(()).unwrap();
+                thaw_rx.lock().unwrap().recv().unwrap();
+            }
+            Ok(true)
+        };
+        let mut session = Session::new(client);
+        Drive::new(&transport, &store, &SystemClock).before_send(&mut hook).run(&mut session)
+    });
+    frozen_rx.recv().unwrap();
+    // Its lease lapses while it is frozen, and another holder refreshes.
+    server.del(&format!("{KEY}:lease"));
+    let other = RedisStore::open(&server.url(), KEY).unwrap();
+    let transport = Transport::new(Options::default()).unwrap();
+    let mut session = Session::new(client_of(&p));
+    let theirs = Drive::new(&transport, &other, &SystemClock).run(&mut session).unwrap();
+    assert_eq!(theirs.via, Via::Refreshed);
+    assert_eq!(p.stats(), (grants + 1, errors));
+    // Thawed, the frozen holder finds its lease gone, reads again and adopts the new set.
+    thaw_tx.send(()).unwrap();
+    let ready = frozen.join().unwrap().expect("the frozen holder gets a token");
+    assert_eq!(ready.access_token, theirs.access_token, "it adopted the other holder's set");
+    assert_eq!(ready.via, Via::Adopted);
+    assert_eq!(p.stats(), (grants + 1, errors), "no replay: the grant lives");
+    assert_eq!(server.keys("*"), [KEY]);
+}

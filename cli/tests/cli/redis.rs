@@ -159,3 +159,154 @@ fn store_commands_on_redis_and_their_failures() {
     assert_eq!(out.status.code(), Some(5), "{}", String::from_utf8_lossy(&out.stderr));
     stderr_line(&out);
 }
+
+/// Runs `cmd` to its end, which must come within `limit` (a hang fails the test).
+fn within(mut cmd: Command, limit: std::time::Duration) -> (Output, std::time::Duration) {
+    use std::io::Read;
+    let started = std::time::Instant::now();
+    let mut child =
+        cmd.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+            child.stdout.take().unwrap().read_to_end(&mut stdout).unwrap();
+            child.stderr.take().unwrap().read_to_end(&mut stderr).unwrap();
+            return (Output { status, stdout, stderr }, started.elapsed());
+        }
+        if started.elapsed() > limit {
+            child.kill().unwrap();
+            panic!("the run did not end within {limit:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
+/// A pseudo-random number per call, from a randomly keyed hash (no seed to fix: every run
+/// kills at other points).
+fn random_below(n: u64) -> u64 {
+    use std::hash::BuildHasher;
+    std::collections::hash_map::RandomState::new().hash_one(std::time::SystemTime::now()) % n
+}
+
+#[test]
+#[allow(clippy::print_stderr)] // the test reports how often each case came up
+fn a_lease_holder_killed_at_random_points_costs_at_most_a_lease_and_never_an_older_set() {
+    let p = Provider::start();
+    let server = RedisServer::start();
+    init_from_login(&server, &p);
+    let args = token_args(&p);
+    let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
+    args.extend(["--timeout", "1", "--force"]);
+    // The lease: --timeout + 5 s; a run waits at most that for a dead holder's lease.
+    let lease = std::time::Duration::from_secs(6);
+    let mut seen: Vec<String> = vec![stored(&server)["refresh_token"].as_str().unwrap().to_owned()];
+    let (mut lost_answers, mut waits) = (0, 0);
+    for kill in 0..20 {
+        let (grants, errors) = p.stats();
+        let before = stored(&server)["refresh_token"].as_str().unwrap().to_owned();
+        let (mut cmd, _home) = isolated(&server.url(), &args);
+        let mut holder =
+            cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(random_below(60)));
+        holder.kill().unwrap();
+        holder.wait().unwrap();
+        let after = stored(&server)["refresh_token"].as_str().unwrap().to_owned();
+        if after != before {
+            assert!(!seen.contains(&after), "kill {kill}: an older set was written over a newer one");
+            seen.push(after.clone());
+        }
+        let (next, took) = within(isolated(&server.url(), &args).0, lease * 3);
+        assert!(took < lease + std::time::Duration::from_secs(3), "kill {kill}: the next run took {took:?}");
+        if took > std::time::Duration::from_secs(2) {
+            waits += 1;
+        }
+        if next.status.code() == Some(3) {
+            // The killed run's answer was lost: the provider served its refresh (it may do so
+            // after the kill, so this is judged once the next run ended) and the store does
+            // not have it. Its refresh token was spent: the next run sends it once and the
+            // provider, which revokes a grant on a replay, says sign in again, never a loop.
+            lost_answers += 1;
+            assert!(p.stats().0 > grants && after == before, "kill {kill}: exit 3 without a lost answer");
+            assert_eq!(p.stats().1, errors + 1, "kill {kill}: one refused replay");
+            init_from_login(&server, &p);
+            seen.push(stored(&server)["refresh_token"].as_str().unwrap().to_owned());
+        } else {
+            let token = printed(&next);
+            assert_eq!(token, stored(&server)["access_token"].as_str().unwrap(), "kill {kill}");
+            assert_eq!(p.stats().1, errors, "kill {kill}: no replay");
+            seen.push(stored(&server)["refresh_token"].as_str().unwrap().to_owned());
+        }
+        assert_eq!(server.keys("*"), [KEY], "kill {kill}: no lease left once the next run ended");
+    }
+    eprintln!("20 kills: {waits} next runs waited for a dead holder's lease, {lost_answers} answers lost");
+}
+
+#[test]
+fn redis_restarted_during_rounds_loses_nothing_and_runs_in_the_outage_exit_5() {
+    let p = Provider::start();
+    let mut server = RedisServer::start();
+    init_from_login(&server, &p);
+    let url = server.url();
+    let args = token_args(&p);
+    let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
+    args.extend(["--timeout", "2"]);
+    for round in 0..4 {
+        expire(&server);
+        let (grants, errors) = p.stats();
+        let runs: Vec<std::thread::JoinHandle<Output>> = (0..8)
+            .map(|_| {
+                let (cmd, home) = isolated(&url, &args);
+                std::thread::spawn(move || {
+                    let (out, _) = within(cmd, std::time::Duration::from_secs(30));
+                    drop(home);
+                    out
+                })
+            })
+            .collect();
+        std::thread::sleep(std::time::Duration::from_millis(random_below(40)));
+        server.stop();
+        let outs: Vec<Output> = runs.into_iter().map(|h| h.join().unwrap()).collect();
+        server.restart();
+        // Nothing half-written: the value is a token set (AOF, appendfsync always).
+        let set = stored(&server);
+        let mut rotated_not_stored = None;
+        for out in &outs {
+            match out.status.code() {
+                Some(0) => assert_eq!(printed(out), set["access_token"].as_str().unwrap(), "round {round}"),
+                Some(5) => {
+                    let line = stderr_line(out);
+                    assert!(line.contains("Redis"), "round {round}: {line}");
+                }
+                // The refresh was done and its set could not be written: the new refresh
+                // token is printed, never lost.
+                Some(7) => rotated_not_stored = Some(String::from_utf8(out.stdout.clone()).unwrap()),
+                other => panic!("round {round}: exit {other:?}: {}", String::from_utf8_lossy(&out.stderr)),
+            }
+        }
+        if let Some(rt) = rotated_not_stored {
+            // What an operator does with it: put it back in the store.
+            let files = tempfile::tempdir().unwrap();
+            let rt_file = files.path().join("rt");
+            std::fs::write(&rt_file, rt.trim()).unwrap();
+            let out = Command::new(bin())
+                .args([
+                    "store",
+                    "init",
+                    "--store",
+                    &url,
+                    "--store-key",
+                    KEY,
+                    "--refresh-token-file",
+                    path(&rt_file),
+                ])
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        }
+        // With Redis back, a run gets a token, and the grant was never replayed.
+        let (out, _) = within(isolated(&url, &args).0, std::time::Duration::from_secs(30));
+        assert_eq!(printed(&out), stored(&server)["access_token"].as_str().unwrap(), "round {round}");
+        assert_eq!(p.stats().1, errors, "round {round}: no replay");
+        assert!(p.stats().0 <= grants + 2, "round {round}: at most the interrupted refresh and one more");
+    }
+}
