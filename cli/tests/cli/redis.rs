@@ -310,3 +310,37 @@ fn redis_restarted_during_rounds_loses_nothing_and_runs_in_the_outage_exit_5() {
         assert!(p.stats().0 <= grants + 2, "round {round}: at most the interrupted refresh and one more");
     }
 }
+
+#[test]
+fn rediss_with_a_password_trusts_ssl_cert_file_and_refuses_an_unknown_ca() {
+    let p = Provider::start();
+    let pki = oidc_refresh_testing::redis::pem_pki();
+    let server = RedisServer::builder().tls(&pki).password("tls-s3cret").start();
+    let url = server.url();
+    assert!(url.starts_with("rediss://"), "{url}");
+    let certs = tempfile::tempdir().unwrap();
+    let ca = certs.path().join("ca.pem");
+    std::fs::write(&ca, &pki.ca_pem).unwrap();
+    let login = p.login("public-client", None);
+    let rt = certs.path().join("rt");
+    std::fs::write(&rt, field(&login, "refresh_token")).unwrap();
+
+    let mut init = Command::new(bin());
+    init.args(["store", "init", "--store", &url, "--store-key", KEY, "--refresh-token-file", path(&rt)])
+        .env("SSL_CERT_FILE", &ca);
+    let out = init.output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let args = token_args(&p);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (mut cmd, _home) = isolated(&url, &args);
+    let token = printed(&cmd.env("SSL_CERT_FILE", &ca).output().unwrap());
+    assert_eq!(token, stored(&server)["access_token"].as_str().unwrap());
+
+    // Trusting only another CA, the handshake fails: Redis is unreachable, exit 5.
+    let other = certs.path().join("other.pem");
+    std::fs::write(&other, oidc_refresh_testing::redis::pem_pki().ca_pem).unwrap();
+    let (mut cmd, _home) = isolated(&url, &args);
+    let out = cmd.env("SSL_CERT_FILE", &other).output().unwrap();
+    assert_eq!(out.status.code(), Some(5), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!stderr_line(&out).contains("tls-s3cret"));
+}
