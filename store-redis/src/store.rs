@@ -25,7 +25,7 @@ use crate::error::{RedisStoreError, RedisStoreErrorKind};
 /// rotated refresh token only in the error it reports. A holder that dies keeps the lease
 /// for at most its length (by default the exchange deadline + 5 s).
 ///
-/// Waiters poll the lease with a growing pause (10 ms to 200 ms, never past the holder's
+/// Waiters poll the lease with a growing pause (1 ms to 25 ms, never past the holder's
 /// time left), and then take the stored set, as file-store waiters do. The fresh path of a
 /// `TokenManager` never touches Redis.
 ///

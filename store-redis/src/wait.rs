@@ -3,12 +3,12 @@
 
 use std::time::Duration;
 
-/// The first pause of a waiter.
-const FIRST: Duration = Duration::from_millis(10);
+/// The first pause of a waiter: a lease is usually held for a few round trips.
+const FIRST: Duration = Duration::from_millis(1);
 /// The longest pause of a waiter: a lease given back is seen within this.
-const LONGEST: Duration = Duration::from_millis(200);
+const LONGEST: Duration = Duration::from_millis(25);
 
-/// A waiter's next pauses: 10 ms, doubling up to 200 ms.
+/// A waiter's next pauses: 1 ms, doubling up to 25 ms.
 #[derive(Debug)]
 pub(crate) struct Pause(Duration);
 
@@ -37,7 +37,7 @@ mod tests {
     fn pauses_grow_to_the_longest_and_never_pass_the_holders_time() {
         let mut p = Pause::default();
         let pauses: Vec<u128> = (0..7).map(|_| p.next(10_000).as_millis()).collect();
-        assert_eq!(pauses, [10, 20, 40, 80, 160, 200, 200]);
+        assert_eq!(pauses, [1, 2, 4, 8, 16, 25, 25]);
         assert_eq!(p.next(3).as_millis(), 3);
         assert_eq!(p.next(-2).as_millis(), 1);
         assert_eq!(p.next(0).as_millis(), 1);
