@@ -344,3 +344,63 @@ fn rediss_with_a_password_trusts_ssl_cert_file_and_refuses_an_unknown_ca() {
     assert_eq!(out.status.code(), Some(5), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(!stderr_line(&out).contains("tls-s3cret"));
 }
+
+#[test]
+fn two_grants_under_two_keys_raced_together_stay_apart() {
+    let p = Provider::start();
+    let server = RedisServer::start();
+    let keys = ["{a}:public-client", "{b}:public-client"];
+    for key in keys {
+        let login = p.login("public-client", None);
+        let files = tempfile::tempdir().unwrap();
+        let rt = files.path().join("rt");
+        std::fs::write(&rt, field(&login, "refresh_token")).unwrap();
+        let out = Command::new(bin())
+            .args([
+                "store",
+                "init",
+                "--store",
+                &server.url(),
+                "--store-key",
+                key,
+                "--refresh-token-file",
+                path(&rt),
+            ])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let before: Vec<Value> =
+        keys.iter().map(|k| serde_json::from_slice(&server.get(k).unwrap()).unwrap()).collect();
+    let (grants, errors) = p.stats();
+    let args = token_args(&p);
+    let barrier = Barrier::new(16);
+    let outputs: Vec<(usize, Output)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..16)
+            .map(|i| {
+                let (server, args, barrier) = (&server, &args, &barrier);
+                s.spawn(move || {
+                    let mut all: Vec<&str> = args.iter().map(String::as_str).collect();
+                    all.extend(["--store-key", keys[i % 2]]);
+                    let (mut cmd, _home) = isolated(&server.url(), &all);
+                    barrier.wait();
+                    (i % 2, cmd.output().unwrap())
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(p.stats(), (grants + 2, errors), "one refresh per grant, no replay");
+    for (k, key) in keys.iter().enumerate() {
+        let after: Value = serde_json::from_slice(&server.get(key).unwrap()).unwrap();
+        assert_ne!(after["refresh_token"], before[k]["refresh_token"], "{key} was refreshed");
+        for (_, out) in outputs.iter().filter(|(g, _)| *g == k) {
+            assert_eq!(printed(out), after["access_token"].as_str().unwrap(), "{key}: its own token");
+        }
+    }
+    assert_ne!(
+        serde_json::from_slice::<Value>(&server.get(keys[0]).unwrap()).unwrap()["access_token"],
+        serde_json::from_slice::<Value>(&server.get(keys[1]).unwrap()).unwrap()["access_token"]
+    );
+    assert_eq!(server.keys("*"), keys, "no key outside KEY and KEY:*");
+}
