@@ -177,3 +177,71 @@ fn a_holder_frozen_before_it_sends_past_its_lease_never_replays_the_spent_token(
     assert_eq!(p.stats(), (grants + 1, errors), "no replay: the grant lives");
     assert_eq!(server.keys("*"), [KEY]);
 }
+
+/// A holder frozen after the provider answered and before it wrote (its lease lapsed, and a
+/// new sign-in was stored meanwhile): thawed, its compare-and-set write is refused, the newer
+/// set is adopted and handed out, and the refreshed set it held is reported, never written.
+#[cfg(feature = "ureq")]
+#[test]
+fn a_holder_frozen_between_its_send_and_its_write_never_writes_over_a_newer_set() {
+    use std::sync::{Mutex, mpsc};
+
+    use oidc_refresh::blocking::{Drive, Exchange};
+    use oidc_refresh::http::{Request, Response};
+    use oidc_refresh::ureq::{Options, Transport};
+    use oidc_refresh::{Error, Session, SystemClock};
+
+    /// The transport, frozen once an answer has come back.
+    struct FreezeAfter {
+        transport: Transport,
+        frozen: mpsc::Sender<()>,
+        thaw: Mutex<mpsc::Receiver<()>>,
+    }
+    impl Exchange for FreezeAfter {
+        fn execute(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, Error> {
+            let answer = self.transport.execute(request);
+            self.frozen.send(()).unwrap();
+            self.thaw.lock().unwrap().recv().unwrap();
+            answer
+        }
+    }
+
+    let p = Provider::start();
+    let server = signed_in(&p);
+    let (frozen_tx, frozen_rx) = mpsc::channel();
+    let (thaw_tx, thaw_rx) = mpsc::channel();
+    let url = server.url();
+    let client = client_of(&p);
+    let holder = std::thread::spawn(move || {
+        let store = RedisStore::open(&url, KEY).unwrap();
+        let exchange = FreezeAfter {
+            transport: Transport::new(Options::default()).unwrap(),
+            frozen: frozen_tx,
+            thaw: Mutex::new(thaw_rx),
+        };
+        Drive::new(&exchange, &store, &SystemClock).run(&mut Session::new(client))
+    });
+    frozen_rx.recv().unwrap();
+    // Frozen with the provider's answer in hand: its lease lapses, and a new sign-in is
+    // stored by another process.
+    server.del(&format!("{KEY}:lease"));
+    let login = p.login("public-client", None);
+    let mut newer = TokenSet::from_refresh_token(RefreshToken::new(field(&login, "refresh_token")));
+    newer.access_token = Some(oidc_refresh::AccessToken::new(field(&login, "access_token")));
+    newer.token_type = Some("Bearer".to_owned());
+    newer.expires_at = Some(u64::MAX / 4);
+    RedisStore::open(&server.url(), KEY).unwrap().init(&newer).unwrap();
+    thaw_tx.send(()).unwrap();
+    let ready = holder.join().unwrap().expect("a token");
+    assert_eq!(
+        ready.access_token.expose_secret(),
+        field(&login, "access_token"),
+        "the newer set is handed out"
+    );
+    let e = ready.refresh_error.expect("the refused write is reported");
+    let Error::Store(store_error) = &e else { panic!("a store error: {e}") };
+    assert!(store_error.is_superseded(), "{e}");
+    assert!(e.rotated_refresh_token().is_some(), "its rotated token, only in the error");
+    let stored = RedisStore::open(&server.url(), KEY).unwrap().load().unwrap().unwrap();
+    assert_eq!(stored, newer, "the newer set is never overwritten");
+}
