@@ -282,3 +282,25 @@ fn an_issuer_that_does_not_match_its_discovery_document_is_exit_4() {
     assert!(stderr_line(&out).contains("issuer"));
     assert_eq!(fs::read(&f.rt).unwrap(), before);
 }
+
+#[test]
+fn logs_carry_no_colour_codes_when_stderr_is_not_a_terminal() {
+    let p = Provider::start();
+    let f = files(&p.login("public-client", None));
+    for no_color in [None, Some("1")] {
+        let mut cmd = Command::new(bin());
+        cmd.args(["-v", "refresh", "--token-endpoint", &p.token_endpoint(), "--client-id", "public-client"])
+            .args(["--refresh-token-file", path(&f.rt)])
+            .env_remove("RUST_LOG");
+        if let Some(v) = no_color {
+            cmd.env("NO_COLOR", v);
+        } else {
+            cmd.env_remove("NO_COLOR");
+        }
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let log = String::from_utf8_lossy(&out.stderr);
+        assert!(log.contains("oidc_refresh"), "-v logs on stderr: {log}");
+        assert!(!out.stderr.contains(&0x1b), "no ANSI escape in a log that is not on a terminal: {log:?}");
+    }
+}
