@@ -12,9 +12,10 @@
 //!
 //! **What it does not do.** It does not sign users in: the first refresh token comes from
 //! your sign-in (an authorization code flow), and when the grant is dead (`invalid_grant`)
-//! the errors say so ([`Error::is_reauth_required`]). It does not verify ID-token signatures
-//! (they come straight from the token endpoint over TLS, where OIDC Core §3.1.3.7 allows
-//! that), and it does not check access tokens for an API: it is a client library.
+//! the errors say so ([`Error::is_reauth_required`]). With the `verify` feature (on by
+//! default) it verifies ID-token signatures with the provider's key set, fetched and cached
+//! by the session (`Session::with_key_set_cache`). It does not check access tokens for an
+//! API: it is a client library.
 //!
 //! # Where things are
 //!
@@ -25,6 +26,7 @@
 //! | where the tokens live between refreshes (`S`) | [`store::FileStore`] (shared by threads and processes), [`store::MemoryStore`] |
 //! | one refresh by hand | `oidc_refresh::ureq::Transport::refresh_tokens`, `oidc_refresh::hyper::Transport::refresh_tokens` |
 //! | the token manager over your own HTTP client | [`blocking::TokenManager`] with your [`blocking::Exchange`]; `asynchronous::TokenManager` with your `asynchronous::AsyncExchange` (feature `hyper`) |
+//! | ID tokens verified | `Session::new(client).with_key_set_cache(provider.key_set_cache()?)` and `TokenManager::with_session`; `verify_signature` for a token from elsewhere (feature `verify`) |
 //! | your own HTTP client, sans-IO | the core, at the root of this crate: [`build_refresh_request`], [`check_refresh_response`], the [`Session`] state machine |
 //!
 //! The two `TokenManager`s are the driver's [`blocking::TokenManager`] and
@@ -36,6 +38,7 @@
 //! | feature | default | gives |
 //! | --- | --- | --- |
 //! | `ureq` | yes | `oidc_refresh::ureq`: the blocking transport (ureq, rustls) and its `TokenManager` |
+//! | `verify` | yes | ID-token signature verification with `ring`: `KeySetCache`, `JwkSet`, `verify_signature`, `Session::with_key_set_cache`, `blocking::refresh_tokens_verified` |
 //! | `hyper` | no | `oidc_refresh::hyper`: the async transport (hyper 1, rustls) and its `TokenManager`; `oidc_refresh::asynchronous`; the stores as [`store::AsyncTokenStore`]s |
 //!
 //! Always there: the core (at the root), [`store`], [`blocking`], [`Clock`], [`Options`].

@@ -5,8 +5,11 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use oidc_refresh::ProviderMetadata;
-use oidc_refresh::{BodyFormat, ClientAuth, ClientConfig, ClientSecret, Error, Options};
+use oidc_refresh::http::Uri;
+use oidc_refresh::{
+    Algorithm, BodyFormat, ClientAuth, ClientConfig, ClientSecret, Error, KeySetCache, Options,
+};
+use oidc_refresh::{ProviderMetadata, check_jwks_uri};
 
 use crate::exit::Failure;
 use crate::files::read_value;
@@ -80,6 +83,15 @@ pub(crate) struct ClientArgs {
     /// ID-token leeway for exp and iat, in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = ClientConfig::DEFAULT_LEEWAY.as_secs())]
     leeway: u64,
+    /// Verify every ID token's signature with the JWK Set at this URL (https, or http on
+    /// loopback). With --issuer, used instead of the discovery document's jwks_uri.
+    #[arg(long, value_name = "URL", conflicts_with = "no_verify")]
+    jwks_uri: Option<String>,
+    /// With --issuer: do not verify ID-token signatures (the discovery document's jwks_uri
+    /// is then never fetched). Sound only when ID tokens come from the token endpoint over
+    /// TLS, and nothing else trusts them.
+    #[arg(long)]
+    no_verify: bool,
 }
 
 impl ClientArgs {
@@ -129,8 +141,16 @@ impl ClientArgs {
             ),
             _ => return Err(Failure::usage("one of --token-endpoint, --issuer or --domain is required")),
         };
+        let keys = match (&self.jwks_uri, self.no_verify, &endpoint) {
+            (Some(uri), _, _) => PreparedKeys::At(
+                check_jwks_uri(uri).map_err(|e| Failure::usage(format!("--jwks-uri is unusable: {e}")))?,
+            ),
+            (None, false, PreparedEndpoint::Discover(_)) => PreparedKeys::FromDiscovery,
+            (None, _, _) => PreparedKeys::Off,
+        };
         Ok(PreparedClient {
             endpoint,
+            keys,
             client_id: self.client_id.clone(),
             auth,
             leeway: Duration::from_secs(self.leeway),
@@ -143,6 +163,7 @@ impl ClientArgs {
 /// [`ClientArgs::prepare`].
 pub(crate) struct PreparedClient {
     endpoint: PreparedEndpoint,
+    keys: PreparedKeys,
     client_id: String,
     auth: ClientAuth,
     leeway: Duration,
@@ -154,22 +175,65 @@ enum PreparedEndpoint {
     Discover(String),
 }
 
+/// Where the keys that verify ID-token signatures come from.
+enum PreparedKeys {
+    /// Signatures are not verified.
+    Off,
+    /// `--jwks-uri`.
+    At(Uri),
+    /// The discovery document's `jwks_uri`.
+    FromDiscovery,
+}
+
+/// The client, and the key-set cache when ID-token signatures are verified.
+pub(crate) struct Resolved {
+    pub(crate) client: ClientConfig,
+    pub(crate) keys: Option<KeySetCache>,
+}
+
 impl PreparedClient {
     /// `true` when the client is known only after OpenID discovery (`--issuer`).
     pub(crate) fn needs_discovery(&self) -> bool {
         matches!(self.endpoint, PreparedEndpoint::Discover(_))
     }
 
-    /// The client configuration, running `discover` for `--issuer`.
+    /// The client configuration and its key-set cache, running `discover` for `--issuer`.
     pub(crate) fn resolve(
         &self,
         discover: impl FnOnce(&str) -> Result<ProviderMetadata, Error>,
-    ) -> Result<ClientConfig, Error> {
-        let client = match &self.endpoint {
-            PreparedEndpoint::Ready(client) => client.clone(),
-            PreparedEndpoint::Discover(issuer) => discover(issuer)?.client(self.client_id.clone())?,
+    ) -> Result<Resolved, Error> {
+        let (client, metadata) = match &self.endpoint {
+            PreparedEndpoint::Ready(client) => (client.clone(), None),
+            PreparedEndpoint::Discover(issuer) => {
+                let metadata = discover(issuer)?;
+                (metadata.client(self.client_id.clone())?, Some(metadata))
+            }
         };
-        Ok(self.configure(client))
+        let keys = match (&self.keys, &metadata) {
+            (PreparedKeys::Off, _) => None,
+            (PreparedKeys::At(uri), None) => Some(KeySetCache::new(uri.clone())),
+            // The discovery document's algorithms, the key set at --jwks-uri.
+            (PreparedKeys::At(uri), Some(metadata)) => {
+                let algorithms: Vec<Algorithm> = metadata
+                    .id_token_signing_alg_values_supported()
+                    .iter()
+                    .filter_map(|name| Algorithm::from_name(name))
+                    .collect();
+                let cache = KeySetCache::new(uri.clone());
+                Some(if algorithms.is_empty() { cache } else { cache.with_algorithms(algorithms) })
+            }
+            (PreparedKeys::FromDiscovery, Some(metadata)) => Some(metadata.key_set_cache()?),
+            (PreparedKeys::FromDiscovery, None) => None,
+        };
+        Ok(Resolved { client: self.configure(client), keys })
+    }
+
+    /// The key-set cache known without any network (`--jwks-uri`).
+    pub(crate) fn provisional_keys(&self) -> Option<KeySetCache> {
+        match &self.keys {
+            PreparedKeys::At(uri) => Some(KeySetCache::new(uri.clone())),
+            PreparedKeys::Off | PreparedKeys::FromDiscovery => None,
+        }
     }
 
     /// The client without any network: the configured one, or for `--issuer` a stand-in

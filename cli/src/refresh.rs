@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use oidc_refresh::blocking::{discover, refresh_tokens};
+use oidc_refresh::blocking::{discover, refresh_tokens, refresh_tokens_verified};
 use oidc_refresh::{Error, RefreshParams, RefreshToken, SystemClock, decode_id_token};
 
 use crate::client::ClientArgs;
@@ -47,13 +47,21 @@ pub(crate) fn run(args: Args) -> Result<(), Failure> {
         None => None,
     };
     let transport = LazyTransport::new(&args.client);
-    let client = args.client.prepare()?.resolve(|issuer| discover(&transport, issuer))?;
+    let resolved = args.client.prepare()?.resolve(|issuer| discover(&transport, issuer))?;
+    let client = resolved.client;
     let mut params = RefreshParams::new(&refresh_token);
     if let Some(scope) = args.client.scope() {
         params = params.scope(scope);
     }
 
-    match refresh_tokens(&transport, &SystemClock, &client, &params, previous.as_ref()) {
+    let outcome = match resolved.keys {
+        // The key set is fetched only when the response carries an ID token, at most twice.
+        Some(mut keys) => {
+            refresh_tokens_verified(&transport, &SystemClock, &client, &params, previous.as_ref(), &mut keys)
+        }
+        None => refresh_tokens(&transport, &SystemClock, &client, &params, previous.as_ref()),
+    };
+    match outcome {
         Ok((result, _continuity)) => {
             if let Some(rotated) = result.refresh_token() {
                 store_rotated(&args.refresh_token_file, rotated, None)?;

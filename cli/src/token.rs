@@ -85,6 +85,7 @@ fn run_on<S: TokenStore>(args: &Args, store: &S, spec: &StoreSpec) -> Result<(),
     if args.force {
         session.force_refresh();
     }
+    session.set_key_set_cache(prepared.provisional_keys());
 
     let transport = LazyTransport::new(&args.client);
     let mut needs_discovery = prepared.needs_discovery();
@@ -94,9 +95,12 @@ fn run_on<S: TokenStore>(args: &Args, store: &S, spec: &StoreSpec) -> Result<(),
         if !needs_discovery {
             return Ok(true);
         }
-        let client = prepared.resolve(|issuer| discover(&transport, issuer))?;
+        let resolved = prepared.resolve(|issuer| discover(&transport, issuer))?;
         needs_discovery = false;
-        session.set_client(client);
+        session.set_client(resolved.client);
+        if resolved.keys.is_some() {
+            session.set_key_set_cache(resolved.keys);
+        }
         Ok(false)
     };
     let drive = Drive::new(&transport, store, &SystemClock).before_send(&mut discover_first);

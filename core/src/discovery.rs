@@ -8,6 +8,8 @@ use crate::config::{ClientConfig, parse_endpoint};
 use crate::error::{ConfigError, Error, ProtocolError, ProtocolErrorKind};
 use crate::json;
 use crate::redact::sanitize;
+#[cfg(feature = "verify")]
+use crate::verify::{Algorithm, KeySetCache, check_jwks_uri};
 
 /// What this crate uses from a discovery document. Other metadata, such as
 /// `grant_types_supported`, is informative and never a reason to refuse.
@@ -16,6 +18,7 @@ pub struct ProviderMetadata {
     issuer: String,
     token_endpoint: Uri,
     jwks_uri: Option<String>,
+    id_token_algs: Vec<String>,
 }
 
 impl ProviderMetadata {
@@ -33,6 +36,33 @@ impl ProviderMetadata {
     #[must_use]
     pub fn jwks_uri(&self) -> Option<&str> {
         self.jwks_uri.as_deref()
+    }
+
+    /// `id_token_signing_alg_values_supported`, as given (empty when absent).
+    #[must_use]
+    pub fn id_token_signing_alg_values_supported(&self) -> &[String] {
+        &self.id_token_algs
+    }
+
+    /// A cache for the key set at `jwks_uri`, accepting only the signing algorithms the
+    /// provider lists in `id_token_signing_alg_values_supported` (all of
+    /// [`Algorithm::ALL`] when it lists none this crate knows): what a session needs to
+    /// verify ID tokens ([`Session::with_key_set_cache`](crate::Session::with_key_set_cache)).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Protocol`] with [`ProtocolErrorKind::Discovery`] when the document has no
+    /// `jwks_uri`, or one that is not https (plain http only to a loopback host).
+    #[cfg(feature = "verify")]
+    pub fn key_set_cache(&self) -> Result<KeySetCache, Error> {
+        let Some(uri) = &self.jwks_uri else {
+            let reason = "no `jwks_uri` to verify ID tokens with".to_owned();
+            return Err(ProtocolError::new(ProtocolErrorKind::Discovery { reason }).into());
+        };
+        let cache = KeySetCache::new(check_jwks_uri(uri)?);
+        let algorithms: Vec<Algorithm> =
+            self.id_token_algs.iter().filter_map(|name| Algorithm::from_name(name)).collect();
+        Ok(if algorithms.is_empty() { cache } else { cache.with_algorithms(algorithms) })
     }
 
     /// A public client of this provider whose ID tokens must name this issuer.
@@ -128,10 +158,16 @@ pub fn parse_discovery_response<B: AsRef<[u8]>>(
     let endpoint = text("token_endpoint").ok_or_else(|| discovery("no `token_endpoint` string".into()))?;
     let token_endpoint =
         parse_endpoint(&endpoint).map_err(|e| discovery(format!("its token_endpoint is unusable: {e}")))?;
+    let id_token_algs = members
+        .iter()
+        .find(|(k, _)| k == "id_token_signing_alg_values_supported")
+        .and_then(|(_, v)| serde_json::from_str::<Vec<String>>(v.get()).ok())
+        .unwrap_or_default();
     Ok(ProviderMetadata {
         issuer: found.into_owned(),
         token_endpoint,
         jwks_uri: text("jwks_uri").map(|s| s.into_owned()),
+        id_token_algs,
     })
 }
 
@@ -178,6 +214,41 @@ mod tests {
             )
             .is_ok()
         );
+    }
+
+    #[cfg(feature = "verify")]
+    #[test]
+    fn the_key_set_cache_follows_jwks_uri_and_the_signing_algorithms() {
+        use crate::verify::Algorithm;
+        let doc = |jwks_uri: &str, algs: &str| {
+            format!(
+                r#"{{"issuer":"https://id.example","token_endpoint":"https://id.example/token"{jwks_uri}{algs}}}"#
+            )
+        };
+        let metadata = |body: String| {
+            let r = Response::builder().status(200).body(body).expect("a valid response");
+            parse_discovery_response(&r, "https://id.example").expect("a usable document")
+        };
+        let algs = r#","id_token_signing_alg_values_supported":["ES256","none","XX999","RS256"]"#;
+        let m = metadata(doc(r#","jwks_uri":"https://id.example/jwks""#, algs));
+        assert_eq!(m.id_token_signing_alg_values_supported(), ["ES256", "none", "XX999", "RS256"]);
+        let cache = m.key_set_cache().expect("an https jwks_uri");
+        assert_eq!(cache.jwks_uri(), "https://id.example/jwks");
+        // Only the algorithms this crate knows, and never `none`.
+        assert_eq!(cache.algorithms(), Some(&[Algorithm::Es256, Algorithm::Rs256][..]));
+        // Without the list: every algorithm.
+        let m = metadata(doc(r#","jwks_uri":"https://id.example/jwks""#, ""));
+        assert_eq!(m.key_set_cache().expect("usable").algorithms(), None);
+        // Plain http to a host that is not loopback, or no jwks_uri at all: a protocol error
+        // (the document cannot be used to verify), only when verification asks for it.
+        for jwks_uri in [r#","jwks_uri":"http://id.example/jwks""#, ""] {
+            let m = metadata(doc(jwks_uri, algs));
+            let e = m.key_set_cache().expect_err("no usable key set");
+            assert!(matches!(e, Error::Protocol(_)), "{e:?}");
+        }
+        // Plain http on loopback is fine.
+        let m = metadata(doc(r#","jwks_uri":"http://127.0.0.1:9/jwks""#, ""));
+        assert!(m.key_set_cache().is_ok());
     }
 
     #[test]

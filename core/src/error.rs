@@ -169,6 +169,7 @@ impl Error {
         match self {
             Error::Protocol(e) => e.rotated_refresh_token.as_ref(),
             Error::IdToken(e) => e.rotated_refresh_token(),
+            Error::Transport(e) => e.rotated_refresh_token.as_ref(),
             Error::Store(e) => e.unsaved_refresh_token.as_ref(),
             _ => None,
         }
@@ -181,8 +182,44 @@ impl Error {
         match self {
             Error::Protocol(e) => e.rotated_refresh_token.take(),
             Error::IdToken(e) => e.take_rotated_refresh_token(),
+            Error::Transport(e) => e.rotated_refresh_token.take(),
             Error::Store(e) => e.unsaved_refresh_token.take(),
             _ => None,
+        }
+    }
+
+    /// This error, holding `rotated`: the refresh token of a response that rotated it and
+    /// whose refresh then failed after all (its ID token did not verify, the provider's key
+    /// set could not be fetched or read), so that the caller stores it
+    /// ([`take_rotated_refresh_token`](Self::take_rotated_refresh_token)). A configuration
+    /// error (a key-set URL the transport refuses) becomes an [`Error::Transport`] of kind
+    /// [`TransportErrorKind::Other`] to hold it; an OAuth error from the server cannot come
+    /// after a rotation and is returned unchanged, without the token.
+    #[must_use]
+    pub fn with_rotated_refresh_token(self, rotated: RefreshToken) -> Error {
+        match self {
+            Error::Protocol(mut e) => {
+                e.rotated_refresh_token = Some(rotated);
+                Error::Protocol(e)
+            }
+            Error::IdToken(mut e) => {
+                e.rotated_refresh_token = Some(rotated);
+                Error::IdToken(e)
+            }
+            Error::Transport(mut e) => {
+                e.rotated_refresh_token = Some(rotated);
+                Error::Transport(e)
+            }
+            Error::Store(mut e) => {
+                e.unsaved_refresh_token.get_or_insert(rotated);
+                Error::Store(e)
+            }
+            Error::Config(e) => {
+                let mut e = TransportError::new(TransportErrorKind::Other, e);
+                e.rotated_refresh_token = Some(rotated);
+                Error::Transport(Box::new(e))
+            }
+            e @ Error::Server(_) => e,
         }
     }
 
@@ -208,9 +245,12 @@ impl Error {
                 copy.into()
             }
             Error::IdToken(e) => IdTokenError::from(e.kind()).into(),
-            Error::Transport(e) => {
-                TransportError { kind: e.kind, source: e.source.as_deref().map(text) }.into()
+            Error::Transport(e) => TransportError {
+                kind: e.kind,
+                source: e.source.as_deref().map(text),
+                rotated_refresh_token: None,
             }
+            .into(),
             Error::Store(e) => StoreError {
                 write: e.write,
                 superseded: e.superseded,
@@ -367,6 +407,9 @@ impl From<IdTokenError> for Error {
 pub struct TransportError {
     kind: TransportErrorKind,
     source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    /// A refresh token a response rotated before this exchange failed (the provider's key
+    /// set could not be fetched, say): the one sent is spent.
+    rotated_refresh_token: Option<RefreshToken>,
 }
 
 impl TransportError {
@@ -377,13 +420,13 @@ impl TransportError {
         kind: TransportErrorKind,
         source: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
     ) -> Self {
-        Self { kind, source: Some(source.into()) }
+        Self { kind, source: Some(source.into()), rotated_refresh_token: None }
     }
 
     /// A transport error of `kind` without an underlying cause.
     #[must_use]
     pub fn from_kind(kind: TransportErrorKind) -> Self {
-        Self { kind, source: None }
+        Self { kind, source: None, rotated_refresh_token: None }
     }
 
     /// The class of failure.
@@ -797,6 +840,7 @@ impl std::error::Error for ProtocolError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match &self.kind {
             ProtocolErrorKind::IdToken(e) => Some(e),
+            ProtocolErrorKind::KeySet(e) => Some(e),
             _ => None,
         }
     }
@@ -852,6 +896,89 @@ pub enum ProtocolErrorKind {
         /// What is wrong with it.
         reason: String,
     },
+    /// The key set fetched from `jwks_uri` is unusable: a status other than 2xx, or a body
+    /// that is not a JWK Set (feature `verify`).
+    #[error(transparent)]
+    KeySet(KeySetError),
+}
+
+/// What is wrong with a JWK Set (RFC 7517 §5) or the response that should have carried one.
+///
+/// Its `Display` says what is wrong and where, never a key's material; a member name it
+/// quotes is bounded and sanitised. Produced by the feature `verify`.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("not a usable JWK Set: {reason}")]
+pub struct KeySetError {
+    reason: String,
+}
+
+impl KeySetError {
+    /// An error saying `reason`, which must quote no key material.
+    #[cfg_attr(not(feature = "verify"), allow(dead_code))]
+    pub(crate) fn new(reason: impl Into<String>) -> Self {
+        Self { reason: reason.into() }
+    }
+
+    /// What is wrong, e.g. ``the member `keys` is not an array``.
+    #[must_use]
+    pub fn reason(&self) -> &str {
+        &self.reason
+    }
+}
+
+/// Why an ID token's signature was refused (feature `verify`), as
+/// [`IdTokenErrorKind::Signature`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum SignatureError {
+    /// The header says `alg: none`: an unsigned token.
+    #[error("the token is unsigned (alg \"none\")")]
+    AlgNone,
+    /// The header's `alg` is missing or not one this crate verifies.
+    #[error("the token's alg is missing or not supported")]
+    UnsupportedAlg,
+    /// The header's `alg` is supported but not among the algorithms accepted (e.g. the
+    /// provider's `id_token_signing_alg_values_supported`).
+    #[error("the token's alg is not among the accepted algorithms")]
+    AlgNotAllowed,
+    /// The header has `crit`, naming extensions this client does not understand.
+    #[error("the token's header has a `crit` member")]
+    CritHeader,
+    /// Not three base64url segments, or a header that is not a JSON object.
+    #[error("the token is not a well-formed compact JWS")]
+    Malformed,
+    /// The header's `kid` names no key of the key set that fits its `alg` (fetching the key
+    /// set again may help: the provider may have rotated its keys).
+    #[error("no key of the key set has the token's kid and fits its alg")]
+    UnknownKid,
+    /// The header has no `kid` and no key of the key set fits its `alg`.
+    #[error("no key of the key set fits the token's alg")]
+    NoCandidate,
+    /// The header has no `kid` and several keys of the key set fit its `alg`.
+    #[error("the token has no kid and several keys fit its alg")]
+    Ambiguous,
+    /// The key is an RSA key with a modulus under 2048 bits (counted without leading zero
+    /// bytes), over 8192 bits or even, or with a public exponent that is refused (even, under
+    /// 3, or over 33 bits).
+    #[error("the key is too weak (an RSA modulus under 2048 bits, or a refused exponent)")]
+    WeakKey,
+    /// The `alg` is HS256, HS384 or HS512 and the client has no secret (such tokens are
+    /// never checked with a key from a key set).
+    #[error("the token is signed with HMAC and there is no client secret to check it with")]
+    NoSecret,
+    /// The signature does not verify (a tampered token, a wrong key, a DER-encoded ECDSA
+    /// signature, a signature of the wrong length).
+    #[error("the signature does not verify")]
+    BadSignature,
+}
+
+impl SignatureError {
+    /// `true` when fetching the key set again may help: [`UnknownKid`](Self::UnknownKid)
+    /// and [`NoCandidate`](Self::NoCandidate) (the provider may have rotated its keys).
+    #[must_use]
+    pub fn may_need_new_keys(self) -> bool {
+        matches!(self, Self::UnknownKid | Self::NoCandidate)
+    }
 }
 
 /// Why an ID token failed validation.
@@ -903,6 +1030,15 @@ pub enum IdTokenErrorKind {
     /// `nonce` is present and differs from the previous ID token's.
     #[error("the refreshed ID token's `nonce` differs from the previous one")]
     NonceChanged,
+    /// The signature was refused (feature `verify`). Not an identity mismatch: a rotated
+    /// refresh token is kept.
+    #[error("the ID token's signature was refused: {0}")]
+    Signature(SignatureError),
+    /// `at_hash` does not match the access token of the same response (OIDC Core §3.1.3.8,
+    /// §3.3.2.11; feature `verify`). Not an identity mismatch: a rotated refresh token is
+    /// kept.
+    #[error("the ID token's `at_hash` does not match the access token")]
+    AtHashMismatch,
 }
 
 impl IdTokenErrorKind {

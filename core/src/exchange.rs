@@ -11,6 +11,11 @@ use crate::error::{Error, IdTokenError};
 use crate::response::{AuthResult, parse_refresh_response};
 use crate::time::UnixTime;
 use crate::validate::{Continuity, validate_id_token};
+#[cfg(feature = "verify")]
+use crate::{
+    error::IdTokenErrorKind,
+    verify::{Algorithm, KeySetCache, Verdict, at_hash_matches},
+};
 
 /// Validates the ID token of a parsed refresh response, if it has one, and hands the result
 /// back; on failure the error keeps the rotated refresh token unless the failure is an
@@ -67,4 +72,55 @@ pub fn check_refresh_response<B: AsRef<[u8]>>(
 ) -> Result<(AuthResult, Continuity), Error> {
     let result = parse_refresh_response(response)?;
     validate_auth_result(result, &client.expectations(), previous, now)
+}
+
+/// What [`check_id_token_signature`] found.
+#[cfg(feature = "verify")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SignatureCheck {
+    /// The ID token's signature (and `at_hash`, when it has one) verified, with this
+    /// algorithm.
+    Verified(Algorithm),
+    /// The response has no ID token: nothing to verify.
+    NoIdToken,
+    /// The cache lacks the key (or holds a key set too old): fetch the key set
+    /// ([`KeySetCache::build_request`], [`KeySetCache::handle_key_set_response`]), then check
+    /// again. Once it was fetched for a response, treat this answer as
+    /// [`SignatureError::UnknownKid`](crate::SignatureError::UnknownKid): never fetch twice
+    /// for one token.
+    FetchKeys,
+}
+
+/// Verifies the signature of the ID token of `result` with the keys `keys` holds, or with
+/// `client`'s secret for HS256/384/512 (OIDC Core §10.1), at `now` (the cache's age and
+/// cool-down count from it); then its `at_hash`, when it has one, against the access token
+/// of the same response (OIDC Core §3.1.3.8, §3.3.2.11). The claims are not validated here:
+/// that is [`validate_auth_result`]'s job.
+///
+/// # Errors
+///
+/// [`IdTokenErrorKind::Signature`] when the signature is refused,
+/// [`IdTokenErrorKind::AtHashMismatch`] when `at_hash` does not match.
+#[cfg(feature = "verify")]
+pub fn check_id_token_signature(
+    result: &AuthResult,
+    keys: &KeySetCache,
+    client: &ClientConfig,
+    now: UnixTime,
+) -> Result<SignatureCheck, IdTokenErrorKind> {
+    let (Some(jwt), Some(claims)) = (result.id_token(), result.id_token_payload()) else {
+        return Ok(SignatureCheck::NoIdToken);
+    };
+    let alg = match keys.verify(now, jwt.expose_secret(), client.auth().secret()) {
+        Verdict::Verified(alg) => alg,
+        Verdict::FetchKeys => return Ok(SignatureCheck::FetchKeys),
+        Verdict::Refused(e) => return Err(IdTokenErrorKind::Signature(e)),
+    };
+    match claims.at_hash() {
+        Some(at_hash) if !at_hash_matches(alg, result.access_token().expose_secret(), at_hash) => {
+            Err(IdTokenErrorKind::AtHashMismatch)
+        }
+        _ => Ok(SignatureCheck::Verified(alg)),
+    }
 }

@@ -272,6 +272,33 @@ fn decode_segments(h: &str, p: &str, s: &str) -> Result<(JwtHeader, Vec<u8>), Jw
     Ok((header, payload))
 }
 
+/// Decodes the header segment alone, as [`decode_parts`] does (same checks, same errors):
+/// for a signature check, which needs nothing from the payload. Allocates nothing for a
+/// header that decodes to at most [`SMALL`] bytes.
+#[cfg(feature = "verify")]
+pub(crate) fn decode_header(segment: &str) -> Result<JwtHeader, JwtError> {
+    if segment.is_empty() {
+        return Err(JwtError::Base64 { segment: Segment::Header });
+    }
+    let text = SmallText::decode(segment).map_err(|_| JwtError::Base64 { segment: Segment::Header })?;
+    parse_header(text)
+}
+
+/// Decodes a segment (strict unpadded base64url, the engine above) into `out`; the number of
+/// bytes written, or `None` when the segment is not base64url or does not fit.
+#[cfg(feature = "verify")]
+pub(crate) fn decode_segment_into(segment: &str, out: &mut [u8]) -> Option<usize> {
+    if segment.len() / 4 * 3 + (segment.len() % 4).saturating_sub(1) > out.len() {
+        return None;
+    }
+    let decoded = if segment.len() < 64 {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.decode_slice(segment, out)
+    } else {
+        engine().decode_slice(segment, out)
+    };
+    decoded.ok()
+}
+
 /// Checks that the signature segment is strict unpadded base64url, exactly as decoding it
 /// with the engine above would (the bytes are not needed): every symbol in the URL-safe
 /// alphabet, a length that is not 1 more than a multiple of 4, and no bits left over in the

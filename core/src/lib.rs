@@ -9,8 +9,15 @@
 //! **What it does not do.** No sockets, no files, no clock, no randomness: time comes in as
 //! a [`UnixTime`] argument and bytes in and out as `http` types. Sending the request is the
 //! job of your HTTP stack, or of the `oidc-refresh-ureq` and `oidc-refresh-hyper`
-//! transports. It never verifies an ID token's signature: the ID tokens it handles come
-//! straight from the token endpoint over TLS, where OIDC Core §3.1.3.7 allows that.
+//! transports.
+//!
+//! **Signatures** (feature `verify`, off by default in this crate). Without it, an ID
+//! token's signature is trusted to TLS, as OIDC Core §3.1.3.7 allows for a token that came
+//! straight from the token endpoint. With it, `verify_signature` checks a signature against
+//! the provider's JWK Set (`JwkSet`; HS256/384/512 with the client secret), `KeySetCache`
+//! keeps that set on a time passed in and says when to fetch it again, and `at_hash_matches`
+//! checks `at_hash`: sans-IO too (`build_key_set_request`, `parse_key_set_response`), with
+//! `ring` for the cryptography.
 //!
 //! # Example: one refresh with your own HTTP stack
 //!
@@ -66,6 +73,9 @@
 //!  validate     validate_id_token: OIDC Core §3.1.3.7 and §12.2
 //!  discovery    OpenID discovery: the request and the checks on the document
 //!     |
+//!  verify/      (feature `verify`) ID-token signatures: JwkSet, verify_signature,
+//!               at_hash_matches, KeySetCache (the key set's request, response and cache)
+//!     |
 //!  claims       IdTokenPayload, decode_id_token (no signature check)
 //!  config       ClientConfig, ClientAuth, BodyFormat, Expectations; URL rules
 //!  syntax       RFC 6749 Appendix A: scopes, refresh tokens
@@ -103,6 +113,8 @@ mod syntax;
 mod time;
 mod token_set;
 mod validate;
+#[cfg(feature = "verify")]
+mod verify;
 
 pub use claims::{
     Address, IdTokenPayload, NumericDate, UpdatedAt, decode_id_token, decode_id_token_with_header,
@@ -110,9 +122,12 @@ pub use claims::{
 pub use config::{BodyFormat, ClientAuth, ClientConfig, Expectations, is_loopback_host, parse_endpoint};
 pub use discovery::{ProviderMetadata, build_discovery_request, discovery_url, parse_discovery_response};
 pub use error::{
-    ConfigError, Error, ErrorDetail, Fault, IdTokenError, IdTokenErrorKind, OAuthError, OutOfStep,
-    ProtocolError, ProtocolErrorKind, StoreError, TransportError, TransportErrorKind,
+    ConfigError, Error, ErrorDetail, Fault, IdTokenError, IdTokenErrorKind, KeySetError, OAuthError,
+    OutOfStep, ProtocolError, ProtocolErrorKind, SignatureError, StoreError, TransportError,
+    TransportErrorKind,
 };
+#[cfg(feature = "verify")]
+pub use exchange::{SignatureCheck, check_id_token_signature};
 pub use exchange::{check_refresh_response, validate_auth_result};
 pub use jwt::{JwtError, JwtHeader, Segment};
 pub use request::{RefreshParams, build_refresh_request};
@@ -123,3 +138,8 @@ pub use syntax::{check_refresh_token, check_scope};
 pub use time::UnixTime;
 pub use token_set::{TokenSet, UnusableTokenSet};
 pub use validate::{Continuity, validate_id_token};
+#[cfg(feature = "verify")]
+pub use verify::{
+    Algorithm, JwkSet, KeySetCache, Verdict, at_hash_matches, build_key_set_request, check_jwks_uri,
+    parse_key_set_response, verify_signature,
+};

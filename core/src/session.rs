@@ -10,12 +10,20 @@ use crate::config::ClientConfig;
 use crate::error::{
     ConfigError, Error, OAuthError, OutOfStep, StoreError, TransportError, TransportErrorKind,
 };
-use crate::exchange::check_refresh_response;
+use crate::exchange::validate_auth_result;
+#[cfg(feature = "verify")]
+use crate::exchange::{SignatureCheck, check_id_token_signature};
 use crate::request::{RefreshParams, build_refresh_request};
-use crate::secret::AccessToken;
+use crate::response::{AuthResult, parse_refresh_response};
+use crate::secret::{AccessToken, RefreshToken};
 use crate::time::UnixTime;
 use crate::token_set::TokenSet;
 use crate::validate::Continuity;
+#[cfg(feature = "verify")]
+use crate::{
+    error::{IdTokenError, IdTokenErrorKind},
+    verify::{KeySetCache, SignatureError},
+};
 
 /// What the driver of a [`Session`] should do next: the answer of [`Session::poll`].
 ///
@@ -43,6 +51,13 @@ pub enum Action {
     /// [`Session::handle_response`] or the failure to [`Session::handle_transport_error`].
     /// The body holds the refresh token: never log it.
     Send(Request<Vec<u8>>),
+    /// Fetch the provider's key set with this request (a `GET` of its `jwks_uri`), then pass
+    /// the response to [`Session::handle_key_set_response`] or the failure to
+    /// [`Session::handle_key_set_error`]. Asked for only when a response's ID token needs a
+    /// key the session's [`KeySetCache`] does not hold (or holds too old), at most once per
+    /// response.
+    #[cfg(feature = "verify")]
+    FetchKeys(Request<Vec<u8>>),
     /// Write this token set to the store (under the lock), then pass the result to
     /// [`Session::handle_stored`].
     Store(TokenSet),
@@ -75,6 +90,8 @@ impl fmt::Debug for Action {
             Action::Send(request) => {
                 write!(f, "Send({} {}, body: <redacted>)", request.method(), request.uri())
             }
+            #[cfg(feature = "verify")]
+            Action::FetchKeys(request) => write!(f, "FetchKeys({} {})", request.method(), request.uri()),
             Action::Store(tokens) => f.debug_tuple("Store").field(tokens).finish(),
             Action::Wait(until) => f.debug_tuple("Wait").field(until).finish(),
             Action::Pending => f.write_str("Pending"),
@@ -223,6 +240,9 @@ pub struct Session {
     /// with the next `Ready`, as its `refresh_error`.
     superseded: Option<Error>,
     continuity: Option<Continuity>,
+    /// The provider's keys, when ID-token signatures are verified.
+    #[cfg(feature = "verify")]
+    keys: Option<KeySetCache>,
     state: State,
 }
 
@@ -237,6 +257,17 @@ enum State {
     Locked,
     /// A request handed out at `sent_at`: waiting for its response.
     Sending { attempt: u32, sent_at: UnixTime, previous: Option<Box<IdTokenPayload>> },
+    /// A response arrived whose ID token needs the key set: `FetchKeys` hands out
+    /// `request`; the response waits in `result`.
+    #[cfg(feature = "verify")]
+    Verifying {
+        attempt: u32,
+        sent_at: UnixTime,
+        previous: Option<Box<IdTokenPayload>>,
+        result: Box<AuthResult>,
+        /// The key-set request, until `FetchKeys` hands it out.
+        request: Option<Box<Request<Vec<u8>>>>,
+    },
     /// A transient failure: attempt number `attempt` is sent at `until`.
     Backoff { attempt: u32, until: UnixTime },
     /// A new token set to be stored; `handed_out` once `Store` was returned; `obtained`
@@ -265,6 +296,15 @@ struct Obtained {
     expires_at: UnixTime,
 }
 
+/// A parsed response to the request of `attempt`, sent at `sent_at`, with the previous ID
+/// token's claims to compare its ID token with.
+struct Received {
+    attempt: u32,
+    sent_at: UnixTime,
+    previous: Option<Box<IdTokenPayload>>,
+    result: AuthResult,
+}
+
 impl State {
     fn name(&self) -> &'static str {
         match self {
@@ -272,6 +312,8 @@ impl State {
             State::Loading => "loading",
             State::Locked => "locked",
             State::Sending { .. } => "sending",
+            #[cfg(feature = "verify")]
+            State::Verifying { .. } => "verifying",
             State::Backoff { .. } => "backoff",
             State::Storing { .. } => "storing",
         }
@@ -314,6 +356,8 @@ impl Session {
             cool_until: None,
             superseded: None,
             continuity: None,
+            #[cfg(feature = "verify")]
+            keys: None,
             state: State::Idle,
         }
     }
@@ -377,6 +421,33 @@ impl Session {
         self
     }
 
+    /// Verifies the signature of every ID token a refresh receives (R29 id-token-verified)
+    /// with the keys `cache` fetches and keeps, and the client secret for HS256/384/512,
+    /// before the token is handed out or becomes the next continuity baseline. A response
+    /// whose ID token needs a key the cache lacks makes the session say
+    /// [`Action::FetchKeys`] before anything is stored.
+    #[cfg(feature = "verify")]
+    #[must_use]
+    pub fn with_key_set_cache(mut self, cache: KeySetCache) -> Self {
+        self.keys = Some(cache);
+        self
+    }
+
+    /// Sets the key-set cache ([`with_key_set_cache`](Self::with_key_set_cache)) of a
+    /// session already running, e.g. once OpenID discovery named the `jwks_uri`; `None`
+    /// stops verifying signatures.
+    #[cfg(feature = "verify")]
+    pub fn set_key_set_cache(&mut self, cache: Option<KeySetCache>) {
+        self.keys = cache;
+    }
+
+    /// The key-set cache, when signatures are verified.
+    #[cfg(feature = "verify")]
+    #[must_use]
+    pub fn key_set_cache(&self) -> Option<&KeySetCache> {
+        self.keys.as_ref()
+    }
+
     /// The client this session refreshes for.
     #[must_use]
     pub fn client(&self) -> &ClientConfig {
@@ -434,6 +505,10 @@ impl Session {
             State::Storing { tokens, handed_out, .. } => {
                 *handed_out = true;
                 return Action::Store(TokenSet::clone(tokens));
+            }
+            #[cfg(feature = "verify")]
+            State::Verifying { request, .. } => {
+                return request.take().map_or(Action::Pending, |r| Action::FetchKeys(*r));
             }
             State::Backoff { until, .. } if now < *until => return Action::Wait(*until),
             State::Backoff { attempt, .. } => {
@@ -603,9 +678,46 @@ impl Session {
             self.state = state;
             return Err(OutOfStep::new("handle_response", self.state.name()));
         };
-        match check_refresh_response(&self.client, response, previous.as_deref(), now) {
+        match parse_refresh_response(response) {
+            Ok(result) => self.receive(now, Received { attempt, sent_at, previous, result }, true),
+            Err(error) => self.handle_failure(now, attempt, error),
+        }
+        Ok(())
+    }
+
+    /// A parsed response: its ID token verified (when the session verifies signatures) and
+    /// validated, then the new token set to be stored. `may_fetch`: the key set may still be
+    /// fetched for this response.
+    #[cfg_attr(not(feature = "verify"), allow(unused_variables))]
+    fn receive(&mut self, now: UnixTime, received: Received, may_fetch: bool) {
+        let Received { attempt, sent_at, previous, result } = received;
+        #[cfg(feature = "verify")]
+        if let Some(keys) = &self.keys {
+            let checked = match check_id_token_signature(&result, keys, &self.client, now) {
+                // The key set was fetched for this response already: never twice.
+                Ok(SignatureCheck::FetchKeys) if !may_fetch => {
+                    Err(IdTokenErrorKind::Signature(SignatureError::UnknownKid))
+                }
+                checked => checked,
+            };
+            match checked {
+                Ok(SignatureCheck::FetchKeys) => {
+                    let request = Some(Box::new(keys.build_request()));
+                    let result = Box::new(result);
+                    self.state = State::Verifying { attempt, sent_at, previous, result, request };
+                    return;
+                }
+                Ok(_) => {}
+                Err(kind) => {
+                    let rotated_refresh_token = result.into_refresh_token();
+                    let error = IdTokenError { kind, rotated_refresh_token }.into();
+                    return self.handle_failure(now, attempt, error);
+                }
+            }
+        }
+        match validate_auth_result(result, &self.client.expectations(), previous.as_deref(), now) {
             Ok((result, continuity)) => {
-                let Some(tokens) = &self.tokens else { return Ok(()) };
+                let Some(tokens) = &self.tokens else { return };
                 let lifetime = result.expires_in().map_or(self.default_lifetime, Duration::from_secs);
                 let obtained = Obtained { lifetime, expires_at: sent_at + lifetime };
                 let mut new = tokens.after_refresh(&result, sent_at, self.default_lifetime);
@@ -620,7 +732,74 @@ impl Session {
             }
             Err(error) => self.handle_failure(now, attempt, error),
         }
+    }
+
+    /// The response to the key-set request of the last [`Action::FetchKeys`], whatever its
+    /// status, received at `now`. The keys are kept by the session's [`KeySetCache`] and the
+    /// waiting response's ID token is verified with them; a key still missing is a refusal
+    /// ([`SignatureError::UnknownKid`](crate::SignatureError::UnknownKid)), never a second
+    /// fetch. A key set that cannot be read fails the refresh with [`Error::Protocol`]
+    /// ([`ProtocolErrorKind::KeySet`](crate::ProtocolErrorKind::KeySet)); the response's
+    /// rotated refresh token is stored all the same, since the one sent is spent.
+    ///
+    /// # Errors
+    ///
+    /// [`OutOfStep`] unless a key-set request is out; the input is then ignored.
+    #[cfg(feature = "verify")]
+    pub fn handle_key_set_response<B: AsRef<[u8]>>(
+        &mut self,
+        now: UnixTime,
+        response: &Response<B>,
+    ) -> Result<(), OutOfStep> {
+        let received = self.take_verifying("handle_key_set_response")?;
+        let read = self.keys.as_mut().map_or(Ok(()), |keys| keys.handle_key_set_response(now, response));
+        match read {
+            Ok(()) => self.receive(now, received, false),
+            Err(error) => self.fail_keeping_rotated(now, received, error),
+        }
         Ok(())
+    }
+
+    /// The key-set request of the last [`Action::FetchKeys`] failed without a response (a
+    /// transport's [`Error::Transport`]), at `now`. The refresh fails with `error`, not
+    /// retried (the refresh token sent is spent); the response's rotated refresh token is
+    /// stored all the same.
+    ///
+    /// # Errors
+    ///
+    /// [`OutOfStep`] unless a key-set request is out; the input is then ignored.
+    #[cfg(feature = "verify")]
+    pub fn handle_key_set_error(&mut self, now: UnixTime, error: Error) -> Result<(), OutOfStep> {
+        let received = self.take_verifying("handle_key_set_error")?;
+        if let Some(keys) = &mut self.keys {
+            keys.handle_fetch_failed(now);
+        }
+        self.fail_keeping_rotated(now, received, error);
+        Ok(())
+    }
+
+    /// The response waiting for its key set, once the key-set request was handed out.
+    #[cfg(feature = "verify")]
+    fn take_verifying(&mut self, input: &'static str) -> Result<Received, OutOfStep> {
+        match std::mem::replace(&mut self.state, State::Locked) {
+            State::Verifying { attempt, sent_at, previous, result, request: None } => {
+                Ok(Received { attempt, sent_at, previous, result: *result })
+            }
+            state => {
+                self.state = state;
+                Err(OutOfStep::new(input, self.state.name()))
+            }
+        }
+    }
+
+    /// The refresh of `received` fails with `error`; its rotated refresh token, if any, is
+    /// stored first (R18 rotated-token-survives-broken-response).
+    #[cfg(feature = "verify")]
+    fn fail_keeping_rotated(&mut self, now: UnixTime, received: Received, error: Error) {
+        match received.result.into_refresh_token() {
+            Some(rotated) => self.store_rotated_first(rotated, error),
+            None => self.handle_failure(now, received.attempt, error),
+        }
     }
 
     /// The request of the last [`Action::Send`] failed without a response (a transport's
@@ -640,16 +819,8 @@ impl Session {
 
     fn handle_failure(&mut self, now: UnixTime, attempt: u32, mut error: Error) {
         self.state = State::Locked;
-        if let Some(rotated) = error.take_rotated_refresh_token()
-            && let Some(tokens) = &self.tokens
-        {
-            // R18 rotated-token-survives-broken-response: the refresh token that was sent is
-            // spent; store the new one first.
-            let mut new = tokens.clone();
-            new.refresh_token = rotated;
-            self.failure = Some(error);
-            self.state = State::Storing { tokens: Box::new(new), handed_out: false, obtained: None };
-            return;
+        if let Some(rotated) = error.take_rotated_refresh_token() {
+            return self.store_rotated_first(rotated, error);
         }
         if let Error::Server(oauth) = &error
             && error.is_reauth_required()
@@ -666,6 +837,17 @@ impl Session {
             }
         }
         self.failure = Some(error);
+    }
+
+    /// R18 rotated-token-survives-broken-response: the refresh token that was sent is spent;
+    /// the refresh fails with `error` once `rotated` is stored.
+    fn store_rotated_first(&mut self, rotated: RefreshToken, error: Error) {
+        self.failure = Some(error);
+        if let Some(tokens) = &self.tokens {
+            let mut new = tokens.clone();
+            new.refresh_token = rotated;
+            self.state = State::Storing { tokens: Box::new(new), handed_out: false, obtained: None };
+        }
     }
 
     /// The outcome of writing the token set of the last [`Action::Store`]. On success the
@@ -805,6 +987,23 @@ impl Session {
                 let in_step = self.handle_stored(Err("the store write was abandoned"));
                 debug_assert!(in_step.is_ok());
                 self.state = State::Idle;
+            }
+            #[cfg(feature = "verify")]
+            State::Verifying { result, .. } => {
+                self.failure = Some(
+                    TransportError::new(TransportErrorKind::Interrupted, "the key-set fetch was abandoned")
+                        .into(),
+                );
+                // The refresh token sent is spent: the rotated one is kept as a write that
+                // failed, to be written first.
+                if let (Some(rotated), Some(tokens)) = (result.into_refresh_token(), &self.tokens) {
+                    let mut new = tokens.clone();
+                    new.refresh_token = rotated;
+                    self.state = State::Storing { tokens: Box::new(new), handed_out: true, obtained: None };
+                    let in_step = self.handle_stored(Err("the key-set fetch was abandoned"));
+                    debug_assert!(in_step.is_ok());
+                    self.state = State::Idle;
+                }
             }
             State::Idle | State::Loading | State::Locked | State::Backoff { .. } => {}
         }

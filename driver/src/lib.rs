@@ -48,6 +48,7 @@
 //! | feature | gives |
 //! | --- | --- |
 //! | `tokio` | the async side: [`asynchronous`], and [`store::FileStore`] as an async store |
+//! | `verify` | ID-token signatures verified: the drive loop answers the session's `FetchKeys`, and `blocking::refresh_tokens_verified` (and its async twin) |
 //!
 //! [oidc-refresh]: https://docs.rs/oidc-refresh
 

@@ -9,6 +9,11 @@ use oidc_refresh_core::{
 use oidc_refresh_core::{ProviderMetadata, build_discovery_request, parse_discovery_response};
 
 use crate::log;
+#[cfg(feature = "verify")]
+use oidc_refresh_core::{
+    IdTokenError, IdTokenErrorKind, KeySetCache, SignatureCheck, SignatureError, check_id_token_signature,
+    parse_refresh_response, validate_auth_result,
+};
 
 /// What a discovery does once its response (or failure) is in.
 pub(crate) struct Discovery<'a> {
@@ -68,5 +73,108 @@ impl<'a> Refresh<'a> {
             .and_then(|response| check_refresh_response(self.client, &response, self.previous_id_token, now));
         log::refresh_outcome(self.host, self.params.refresh_token(), &outcome);
         outcome
+    }
+}
+
+/// A one-shot refresh whose ID token's signature is verified: the response, waiting for the
+/// key set to be fetched (at most once).
+#[cfg(feature = "verify")]
+pub(crate) struct Verifying<'a> {
+    refresh: Refresh<'a>,
+    result: AuthResult,
+}
+
+/// What a verified one-shot refresh does next.
+#[cfg(feature = "verify")]
+#[allow(clippy::large_enum_variant)] // the outcome, moved once; the rarer fetch is boxed
+pub(crate) enum Step<'a> {
+    /// Fetch the key set with this request, then [`Verifying::keys_fetched`].
+    Fetch(Request<Vec<u8>>, Box<Verifying<'a>>),
+    /// The outcome, logged.
+    Done(Result<(AuthResult, Continuity), Error>),
+}
+
+#[cfg(feature = "verify")]
+impl<'a> Refresh<'a> {
+    /// The response is in: its ID token's signature is checked with `keys` (a fetch asked
+    /// for when they lack its key), then its claims.
+    pub(crate) fn receive_verified(
+        self,
+        exchanged: Result<Response<Vec<u8>>, Error>,
+        keys: &KeySetCache,
+        now: UnixTime,
+    ) -> Step<'a> {
+        match exchanged.and_then(|response| parse_refresh_response(&response)) {
+            Ok(result) => self.verify(result, keys, now, true),
+            Err(e) => self.done(Err(e), now),
+        }
+    }
+
+    fn verify(self, result: AuthResult, keys: &KeySetCache, now: UnixTime, may_fetch: bool) -> Step<'a> {
+        let checked = match check_id_token_signature(&result, keys, self.client, now) {
+            // Fetched for this response already: never twice.
+            Ok(SignatureCheck::FetchKeys) if !may_fetch => {
+                Err(IdTokenErrorKind::Signature(SignatureError::UnknownKid))
+            }
+            checked => checked,
+        };
+        match checked {
+            Ok(SignatureCheck::FetchKeys) => {
+                Step::Fetch(keys.build_request(), Box::new(Verifying { refresh: self, result }))
+            }
+            Ok(_) => {
+                let outcome =
+                    validate_auth_result(result, &self.client.expectations(), self.previous_id_token, now);
+                self.done(outcome, now)
+            }
+            Err(kind) => {
+                let error = Error::from(IdTokenError::from(kind));
+                let error = match result.into_refresh_token() {
+                    Some(rotated) => error.with_rotated_refresh_token(rotated),
+                    None => error,
+                };
+                self.done(Err(error), now)
+            }
+        }
+    }
+
+    fn done(self, outcome: Result<(AuthResult, Continuity), Error>, _now: UnixTime) -> Step<'a> {
+        log::refresh_outcome(self.host, self.params.refresh_token(), &outcome);
+        Step::Done(outcome)
+    }
+}
+
+#[cfg(feature = "verify")]
+impl<'a> Verifying<'a> {
+    /// The key-set response (or failure) is in: the signature is checked again, never with
+    /// a second fetch. A key set that could not be fetched or read fails the refresh, the
+    /// rotated refresh token kept in the error (the one sent is spent).
+    pub(crate) fn keys_fetched(
+        self: Box<Self>,
+        exchanged: Result<Response<Vec<u8>>, Error>,
+        keys: &mut KeySetCache,
+        now: UnixTime,
+    ) -> Step<'a> {
+        let read = match exchanged {
+            Ok(response) => keys.handle_key_set_response(now, &response),
+            Err(e) => {
+                keys.handle_fetch_failed(now);
+                Err(e)
+            }
+        };
+        match read {
+            Ok(()) => {
+                let Verifying { refresh, result } = *self;
+                refresh.verify(result, keys, now, false)
+            }
+            Err(error) => {
+                let Verifying { refresh, result } = *self;
+                let error = match result.into_refresh_token() {
+                    Some(rotated) => error.with_rotated_refresh_token(rotated),
+                    None => error,
+                };
+                refresh.done(Err(error), now)
+            }
+        }
     }
 }

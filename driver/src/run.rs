@@ -161,6 +161,15 @@ macro_rules! session_loop {
                         (Err(e), _) => session.handle_transport_error($clock.now(), e),
                     }
                 }
+                #[cfg(feature = "verify")]
+                Action::FetchKeys(request) => {
+                    ::tracing::debug!(target: $crate::log::TARGET, uri = %request.uri(),
+                        "fetching the provider's key set");
+                    match $exchange.execute(request) $($aw)* {
+                        Ok(response) => session.handle_key_set_response($clock.now(), &response),
+                        Err(e) => session.handle_key_set_error($clock.now(), e),
+                    }
+                }
                 Action::Store(tokens) => match lock.as_mut() {
                     Some(guard) => match guard.save_if_unchanged(&tokens) $($aw)* {
                         Ok($crate::store::Saved::Written) => {

@@ -1,6 +1,7 @@
 // Local test OpenID Provider for oidc-refresh (panva's oidc-provider 9.11.5).
 //
-// Usage: node server.js   (env: PORT, AT_TTL, RT_TTL, ID_TTL, LOG, STRICT_CLIENT_AUTH)
+// Usage: node server.js   (env: PORT, AT_TTL, RT_TTL, ID_TTL, LOG, STRICT_CLIENT_AUTH,
+//                           KEYS_FILE, ROTATE, STATE_FILE)
 //
 // On listening it prints exactly one line to stdout:
 //   {"issuer":"http://127.0.0.1:PORT","port":PORT}
@@ -8,15 +9,18 @@
 // See README.md beside this file.
 
 import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
 import * as http from 'node:http';
+import { promisify } from 'node:util';
 
 // oidc-provider prints some notices with console.info (stdout). Stdout is reserved for
 // the single issuer line, so route console.log/console.info to stderr *before* the
-// library is loaded (hence the dynamic import below).
+// library is loaded (hence the dynamic import below, awaited once the signing keys are
+// generated: both go on at once).
 console.log = (...args) => console.error(...args);
 console.info = (...args) => console.error(...args);
 
-const { default: Provider } = await import('oidc-provider');
+const providerModule = import('oidc-provider');
 
 function envInt(name, fallback) {
   const raw = process.env[name];
@@ -41,6 +45,24 @@ const LOG = envInt('LOG', 1);
 // interchangeable, which would hide a client sending the wrong one. 0 = stock behaviour.
 const STRICT_CLIENT_AUTH = envInt('STRICT_CLIENT_AUTH', 1) !== 0;
 const LONG_TTL = 365 * 24 * 60 * 60; // sessions and grants outlive any refresh chain
+// KEYS_FILE=path: the private signing keys (and the cookie keys) are read from this file
+// when it exists, else generated and written there (mode 0600). ROTATE=add|drop (needs an
+// existing KEYS_FILE): add a new generation of signing keys that signs from now on, the
+// old ones staying published; or drop every generation but the newest. STATE_FILE=path:
+// the adapter's store (grants, refresh tokens, sessions...) and the stats are loaded from
+// this file at start when it exists and written to it on SIGTERM / SIGINT.
+const KEYS_FILE = process.env.KEYS_FILE || undefined;
+const ROTATE = process.env.ROTATE || undefined;
+const STATE_FILE = process.env.STATE_FILE || undefined;
+if (ROTATE !== undefined && ROTATE !== 'add' && ROTATE !== 'drop') {
+  console.error(`server.js: ROTATE must be add or drop, got ${JSON.stringify(ROTATE)}`);
+  process.exit(2);
+}
+if (ROTATE !== undefined && (KEYS_FILE === undefined || !fs.existsSync(KEYS_FILE))) {
+  console.error(`server.js: ROTATE=${ROTATE} needs KEYS_FILE naming an existing key file`
+    + ` (got ${JSON.stringify(KEYS_FILE ?? null)})`);
+  process.exit(2);
+}
 
 const log = (...args) => { if (LOG >= 1) console.error('[provider]', ...args); };
 
@@ -99,6 +121,25 @@ class Store {
 
   get size() {
     return this.#map.size;
+  }
+
+  // For STATE_FILE: every live entry; a Set (the members of a grant) as an array.
+  toJSON() {
+    const now = Date.now();
+    const entries = [];
+    for (const [key, { value, expiresAt }] of this.#map) {
+      if (expiresAt !== undefined && expiresAt <= now) continue;
+      entries.push(value instanceof Set
+        ? { key, set: [...value], expiresAt }
+        : { key, value, expiresAt });
+    }
+    return entries;
+  }
+
+  load(entries) {
+    for (const { key, value, set, expiresAt } of entries) {
+      this.#map.set(key, { value: set ? new Set(set) : value, expiresAt: expiresAt ?? undefined });
+    }
   }
 }
 
@@ -180,13 +221,16 @@ class UnboundedMemoryAdapter {
 }
 
 // ---------------------------------------------------------------------------------
-// Signing keys, generated at every start: one RS256 (RSA 2048) and one ES256 (P-256).
+// Signing keys: one generation = RS256 (RSA 2048), PS256 (RSA 2048), ES256 (P-256) and
+// EdDSA (Ed25519), each with kid/alg/use. Generated at every start, or kept in KEYS_FILE.
 // ---------------------------------------------------------------------------------
-function genJwk(type, options, alg) {
+const generateKeyPair = promisify(crypto.generateKeyPair);
+
+async function genJwk(type, options, alg) {
   // PEM out of the generator, then a fresh KeyObject for the JWK export: exporting the
   // generator's own KeyObject can deadlock Node 20 when a GC runs mid-export (the
   // KeyGenJob's destructor takes the key's mutex that the export holds).
-  const { privateKey: pem } = crypto.generateKeyPairSync(type, {
+  const { privateKey: pem } = await generateKeyPair(type, {
     ...options,
     privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
     publicKeyEncoding: { type: 'spki', format: 'pem' },
@@ -196,12 +240,78 @@ function genJwk(type, options, alg) {
   return { ...jwk, kid, alg, use: 'sig' };
 }
 
-const jwks = {
-  keys: [
-    genJwk('rsa', { modulusLength: 2048 }, 'RS256'),
-    genJwk('ec', { namedCurve: 'P-256' }, 'ES256'),
-  ],
-};
+// The four keys are generated in parallel (libuv's thread pool): the two RSA keys take
+// most of the time.
+const genGeneration = () => Promise.all([
+  genJwk('rsa', { modulusLength: 2048 }, 'RS256'),
+  genJwk('rsa', { modulusLength: 2048 }, 'PS256'),
+  genJwk('ec', { namedCurve: 'P-256' }, 'ES256'),
+  genJwk('ed25519', {}, 'EdDSA'),
+]);
+
+// Writes `text` to `path` with mode 0600, atomically (temporary file + rename).
+function writePrivateFile(path, text) {
+  const tmp = `${path}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, text, { mode: 0o600 });
+  fs.chmodSync(tmp, 0o600);
+  fs.renameSync(tmp, path);
+}
+
+// The key file: a JWK Set of private keys, newest generation first, with two extra
+// members oidc-provider never sees: `generations` (the kids of each generation, newest
+// first) and `cookie_keys` (so that session cookies outlive a restart).
+async function loadKeyFile() {
+  if (KEYS_FILE === undefined) {
+    return {
+      keys: await genGeneration(), generations: null, cookie_keys: [crypto.randomBytes(32).toString('base64url')],
+    };
+  }
+  let file;
+  let changed = false;
+  if (fs.existsSync(KEYS_FILE)) {
+    try {
+      file = JSON.parse(fs.readFileSync(KEYS_FILE, 'utf8'));
+      if (!file || !Array.isArray(file.keys) || !file.keys.length) throw new Error('no "keys" array');
+    } catch (err) {
+      console.error(`server.js: KEYS_FILE ${KEYS_FILE}: ${err.message}`);
+      process.exit(2);
+    }
+    // A hand-written JWK Set: all its keys are one generation.
+    if (!Array.isArray(file.generations)) {
+      file.generations = [file.keys.map((k) => k.kid)];
+      changed = true;
+    }
+    if (!Array.isArray(file.cookie_keys) || !file.cookie_keys.length) {
+      file.cookie_keys = [crypto.randomBytes(32).toString('base64url')];
+      changed = true;
+    }
+  } else {
+    const keys = await genGeneration();
+    file = { keys, generations: [keys.map((k) => k.kid)], cookie_keys: [crypto.randomBytes(32).toString('base64url')] };
+    changed = true;
+  }
+  if (ROTATE === 'add') {
+    const fresh = await genGeneration();
+    file.keys = [...fresh, ...file.keys]; // first matching key signs (oidc-provider's keystore order)
+    file.generations = [fresh.map((k) => k.kid), ...file.generations];
+    changed = true;
+  } else if (ROTATE === 'drop') {
+    const newest = new Set(file.generations[0]);
+    file.keys = file.keys.filter((k) => newest.has(k.kid));
+    file.generations = [file.generations[0]];
+    changed = true;
+  }
+  if (changed) writePrivateFile(KEYS_FILE, `${JSON.stringify(file, null, 2)}\n`);
+  return file;
+}
+
+const keyFile = await loadKeyFile();
+const { default: Provider } = await providerModule;
+const jwks = { keys: keyFile.keys.map((k) => ({ ...k })) };
+// The kid that signs for each alg: oidc-provider takes the first key of its keystore that
+// fits the alg (a stable sort by a score that is equal for all our keys).
+const signingKids = {};
+for (const k of keyFile.keys) signingKids[k.alg] ??= k.kid;
 
 // ---------------------------------------------------------------------------------
 // One fixed test account. Any login name is accepted; `sub` is the login name
@@ -232,6 +342,7 @@ async function findAccount(ctx, sub) {
 // Clients
 // ---------------------------------------------------------------------------------
 const BASIC_SECRET = "s3cr%t:+ ~*'()x";
+const HS256_SECRET = 'hs256-client-secret-0123456789abcdef'; // 36 bytes
 const common = {
   grant_types: ['authorization_code', 'refresh_token'],
   response_types: ['code'],
@@ -261,12 +372,58 @@ const clients = [
     token_endpoint_auth_method: 'none',
     id_token_signed_response_alg: 'ES256',
   },
+  {
+    ...common,
+    client_id: 'ps256-client',
+    token_endpoint_auth_method: 'none',
+    id_token_signed_response_alg: 'PS256',
+  },
+  {
+    ...common,
+    client_id: 'eddsa-client',
+    token_endpoint_auth_method: 'none',
+    id_token_signed_response_alg: 'EdDSA',
+  },
+  {
+    ...common,
+    client_id: 'hs256-client',
+    // HS256 ID tokens are signed with the secret's octets (OIDC Core §10.1): 32 bytes at
+    // least, the size of the hash (RFC 7518 §3.2).
+    client_secret: HS256_SECRET,
+    token_endpoint_auth_method: 'client_secret_basic',
+    id_token_signed_response_alg: 'HS256',
+  },
 ];
 
 // ---------------------------------------------------------------------------------
 // Start: bind first (PORT may be 0), then build the provider with the real issuer.
 // ---------------------------------------------------------------------------------
-const stats = { refresh_grants: 0, refresh_errors: 0 };
+// jwks_requests: requests to /jwks (the key set a client fetches; /__test/jwks is not
+// counted).
+const stats = { refresh_grants: 0, refresh_errors: 0, jwks_requests: 0 };
+
+// ---------------------------------------------------------------------------------
+// STATE_FILE: the store and the stats, loaded here, saved on SIGTERM / SIGINT.
+// ---------------------------------------------------------------------------------
+if (STATE_FILE !== undefined && fs.existsSync(STATE_FILE)) {
+  try {
+    const state = JSON.parse(fs.readFileSync(STATE_FILE, 'utf8'));
+    if (!state || !Array.isArray(state.store)) throw new Error('no "store" array');
+    store.load(state.store);
+    for (const name of Object.keys(stats)) {
+      if (Number.isSafeInteger(state.stats?.[name])) stats[name] = state.stats[name];
+    }
+  } catch (err) {
+    console.error(`server.js: STATE_FILE ${STATE_FILE}: ${err.message}`);
+    process.exit(2);
+  }
+}
+
+function saveState() {
+  if (STATE_FILE === undefined) return;
+  writePrivateFile(STATE_FILE, JSON.stringify({ store, stats }));
+  log(`state saved to ${STATE_FILE} (${store.size} entries)`);
+}
 
 // ---------------------------------------------------------------------------------
 // Strict client authentication method check (see STRICT_CLIENT_AUTH above). Reads the
@@ -350,19 +507,31 @@ const server = http.createServer((req, res) => {
     res.on('finish', () => log(`${req.method} ${req.url} -> ${res.statusCode} (${Date.now() - started} ms)`));
   }
   const path = req.url.split('?')[0];
-  if (path === '/__test/stats') {
+  const testJson = (value) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET' }).end();
       return;
     }
-    const body = JSON.stringify(stats);
+    const body = JSON.stringify(value);
     res.writeHead(200, {
       'content-type': 'application/json',
       'cache-control': 'no-store',
       'content-length': Buffer.byteLength(body),
     });
     res.end(req.method === 'HEAD' ? undefined : body);
+  };
+  if (path === '/__test/stats') {
+    testJson(stats);
     return;
+  }
+  if (path === '/__test/keys') {
+    testJson({ signing: signingKids, generations: keyFile.generations ?? [keyFile.keys.map((k) => k.kid)] });
+    return;
+  }
+  if (path === '/__test/jwks') {
+    req.url = '/jwks'; // the provider's own /jwks response, not counted
+  } else if (path === '/jwks') {
+    stats.jwks_requests += 1;
   }
   if (STRICT_CLIENT_AUTH && req.method === 'POST' && path === '/token') {
     strictClientAuth(req, res, issuerOf(server)).then((handled) => {
@@ -387,7 +556,10 @@ server.listen(PORT, '127.0.0.1', () => {
     clients,
     jwks,
     findAccount,
-    cookies: { keys: [crypto.randomBytes(32).toString('base64url')] },
+    cookies: { keys: keyFile.cookie_keys },
+    enabledJWA: {
+      idTokenSigningAlgValues: ['RS256', 'PS256', 'ES256', 'EdDSA', 'HS256'],
+    },
     scopes: ['openid', 'offline_access', 'profile', 'email'],
     claims: {
       openid: ['sub'],
@@ -447,7 +619,9 @@ server.listen(PORT, '127.0.0.1', () => {
   providerHandler = provider.callback();
 
   process.stdout.write(`${JSON.stringify({ issuer, port })}\n`);
-  log(`listening on ${issuer} (AT_TTL=${AT_TTL} RT_TTL=${RT_TTL} ID_TTL=${ID_TTL} STRICT_CLIENT_AUTH=${Number(STRICT_CLIENT_AUTH)})`);
+  log(`listening on ${issuer} (AT_TTL=${AT_TTL} RT_TTL=${RT_TTL} ID_TTL=${ID_TTL} STRICT_CLIENT_AUTH=${Number(STRICT_CLIENT_AUTH)}`
+    + `${KEYS_FILE ? ` KEYS_FILE=${KEYS_FILE}` : ''}${ROTATE ? ` ROTATE=${ROTATE}` : ''}${STATE_FILE ? ` STATE_FILE=${STATE_FILE}` : ''}`
+    + `) signing kids ${JSON.stringify(signingKids)}`);
 });
 
 server.on('error', (err) => {
@@ -455,11 +629,23 @@ server.on('error', (err) => {
   process.exit(1);
 });
 
+let shuttingDown = false;
 function shutdown(signal) {
+  if (shuttingDown) return;
+  shuttingDown = true;
   log(`${signal}: closing`);
-  server.close(() => process.exit(0));
+  let code = 0;
+  server.close(() => process.exit(code));
   server.closeAllConnections?.();
-  setTimeout(() => process.exit(0), 2000).unref();
+  // Synchronously, before any pending request handler runs again: what the clients were
+  // answered is what is saved.
+  try {
+    saveState();
+  } catch (err) {
+    console.error(`server.js: cannot write STATE_FILE ${STATE_FILE}: ${err.message}`);
+    code = 1;
+  }
+  setTimeout(() => process.exit(code), 2000).unref();
 }
 process.on('SIGTERM', () => shutdown('SIGTERM'));
 process.on('SIGINT', () => shutdown('SIGINT'));

@@ -5,10 +5,13 @@
 //! - [`servers`]: loopback HTTP(S) servers that misbehave on purpose, certificates made on
 //!   the spot, and a `tracing` subscriber that records every event;
 //! - [`redis`]: a real `redis-server` per test (own port, own directory, AOF), with a raw RESP
-//!   client.
+//!   client;
+//! - [`jose`]: signing keys, their JWKs, signed ID tokens, and the hostile tokens a verifier
+//!   must refuse, each with its genuine twin.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)] // test support: a panic is a failure report
 
+pub mod jose;
 pub mod provider;
 pub mod redis;
 pub mod servers;

@@ -7,6 +7,8 @@
 //! - `manager_ureq`, `manager_hyper`: many threads or tasks, one refresh, on the provider.
 //! - `transport_matrix`: every transport against the same misbehaving servers.
 //! - `secrets`: no public type shows a secret, formatted any way.
+//! - `verify_provider`: ID-token signatures of every algorithm verified through both
+//!   transports and managers, and a key rotation on the provider's side.
 //!
 //! The store's own tests are the driver's (`driver/tests/suite/store_file.rs`); the core's are in
 //! `core/tests/suite`.
@@ -17,3 +19,5 @@ mod manager_hyper;
 mod manager_ureq;
 mod secrets;
 mod transport_matrix;
+#[cfg(feature = "verify")]
+mod verify_provider;

@@ -2,7 +2,7 @@
 
 use std::fs;
 use std::path::Path;
-use std::process::Output;
+use std::process::{Command, Output, Stdio};
 
 /// The `oidc-refresh` binary of this build.
 pub(crate) fn bin() -> &'static str {
@@ -25,4 +25,16 @@ pub(crate) fn stderr_line(out: &Output) -> String {
 pub(crate) fn mode(p: &Path) -> u32 {
     use std::os::unix::fs::PermissionsExt;
     fs::metadata(p).unwrap().permissions().mode() & 0o777
+}
+
+/// Runs the binary with `args`, none of its environment variables set, no standard input.
+pub(crate) fn run(args: &[&str]) -> Output {
+    Command::new(bin())
+        .args(args)
+        .env_remove("RUST_LOG")
+        .env_remove("OIDC_REFRESH_CLIENT_SECRET")
+        .env_remove("OIDC_REFRESH_STORE")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
 }

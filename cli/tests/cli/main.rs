@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests: a panic is a failure report
 
 mod common;
+mod hostile;
 mod parse;
 #[cfg(feature = "redis")]
 mod redis;
@@ -13,3 +14,4 @@ mod refresh;
 mod shared_store;
 mod store;
 mod token;
+mod verify;

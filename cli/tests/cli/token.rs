@@ -816,7 +816,9 @@ fn a_store_that_cannot_be_read_locked_or_written_is_exit_2_and_nothing_is_lost()
 #[test]
 fn discovery_runs_only_when_a_refresh_is_due_and_is_retried_like_the_refresh() {
     let discovery = |base: &str| {
-        json_response("200 OK", &[], &json!({"issuer": base, "token_endpoint": format!("{base}/token")}))
+        // With a jwks_uri that is never fetched: the response carries no ID token.
+        let document = json!({"issuer": base, "token_endpoint": format!("{base}/token"), "jwks_uri": format!("{base}/jwks")});
+        json_response("200 OK", &[], &document)
     };
     let html_503 = http_response("503 Service Unavailable", &["content-type: text/html"], HTML_503);
     // A proxy's 503 for the discovery document, then the document, then the refresh.

@@ -6,6 +6,7 @@
 //! - `props`: generated responses and ID tokens (proptest), and no panic on any input.
 //! - `deserialize`: `Deserialize` from the wire names, and the store's JSON shape.
 //! - `session`: the state machine on a virtual clock with canned responses.
+//! - `verify` (feature `verify`): ID-token signatures, hostile tokens, the key-set cache.
 
 // The big `json!` literals of the provider vectors need a deeper macro recursion.
 #![recursion_limit = "256"]
@@ -14,4 +15,8 @@ mod deserialize;
 mod differential;
 mod props;
 mod session;
+#[cfg(feature = "verify")]
+mod session_verify;
 mod vectors;
+#[cfg(feature = "verify")]
+mod verify;

@@ -64,3 +64,30 @@ pub async fn refresh_tokens<X: AsyncExchange + ?Sized, C: Clock + ?Sized>(
     let exchanged = exchange.execute(request).await;
     refresh.finish(exchanged, clock.now())
 }
+
+/// One refresh through `exchange`, its ID token's signature verified: see
+/// [`blocking::refresh_tokens_verified`](crate::blocking::refresh_tokens_verified).
+///
+/// # Errors
+///
+/// As [`blocking::refresh_tokens_verified`](crate::blocking::refresh_tokens_verified).
+#[cfg(feature = "verify")]
+pub async fn refresh_tokens_verified<X: AsyncExchange + ?Sized, C: Clock + ?Sized>(
+    exchange: &X,
+    clock: &C,
+    client: &ClientConfig,
+    params: &RefreshParams<'_>,
+    previous_id_token: Option<&IdTokenPayload>,
+    keys: &mut oidc_refresh_core::KeySetCache,
+) -> Result<(AuthResult, Continuity), Error> {
+    let (request, refresh) = oneshot::Refresh::start(client, params, previous_id_token)?;
+    let mut step = refresh.receive_verified(exchange.execute(request).await, keys, clock.now());
+    loop {
+        match step {
+            oneshot::Step::Done(outcome) => return outcome,
+            oneshot::Step::Fetch(request, verifying) => {
+                step = verifying.keys_fetched(exchange.execute(request).await, keys, clock.now());
+            }
+        }
+    }
+}

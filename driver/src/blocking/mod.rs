@@ -74,3 +74,36 @@ pub fn refresh_tokens<X: Exchange + ?Sized, C: Clock + ?Sized>(
     let exchanged = exchange.execute(request);
     refresh.finish(exchanged, clock.now())
 }
+
+/// [`refresh_tokens`], with the ID token's signature verified (OIDC Core §3.1.3.7) before
+/// its claims are checked: with the keys `keys` holds, fetched through `exchange` from its
+/// `jwks_uri` when they lack the token's key (at most once per call; a second time only in
+/// another call, after the cache's cool-down), or with the client secret for HS256/384/512.
+///
+/// # Errors
+///
+/// Those of [`refresh_tokens`]; [`Error::IdToken`] with
+/// [`IdTokenErrorKind::Signature`](oidc_refresh_core::IdTokenErrorKind::Signature) for a
+/// signature that does not verify; for a key set that could not be fetched, the errors of
+/// [`Exchange::execute`], and [`Error::Protocol`] for one that is not a JWK Set. Each keeps a
+/// rotated refresh token ([`Error::take_rotated_refresh_token`]): store it.
+#[cfg(feature = "verify")]
+pub fn refresh_tokens_verified<X: Exchange + ?Sized, C: Clock + ?Sized>(
+    exchange: &X,
+    clock: &C,
+    client: &ClientConfig,
+    params: &RefreshParams<'_>,
+    previous_id_token: Option<&IdTokenPayload>,
+    keys: &mut oidc_refresh_core::KeySetCache,
+) -> Result<(AuthResult, Continuity), Error> {
+    let (request, refresh) = oneshot::Refresh::start(client, params, previous_id_token)?;
+    let mut step = refresh.receive_verified(exchange.execute(request), keys, clock.now());
+    loop {
+        match step {
+            oneshot::Step::Done(outcome) => return outcome,
+            oneshot::Step::Fetch(request, verifying) => {
+                step = verifying.keys_fetched(exchange.execute(request), keys, clock.now());
+            }
+        }
+    }
+}
