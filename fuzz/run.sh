@@ -3,7 +3,8 @@
 #
 #   fuzz/run.sh TARGET [SECONDS] [extra libFuzzer flags...]     # default 600 s
 #
-# New inputs go to fuzz/corpus/TARGET/ (git-ignored), crashes to fuzz/artifacts/TARGET/.
+# New inputs go to fuzz/corpus/TARGET/ (git-ignored), crashes to fuzz/artifacts/TARGET/;
+# fuzz/keep.sh TARGET [N] then keeps the N that add the most coverage as committed seeds.
 # TARGET's input format and invariants: oracles/src/TARGET.rs (oidc_refresh_oracles::TARGET).
 # A crash, once copied to fuzz/regressions/TARGET/, replays on stable with
 # `cargo test -p oidc-refresh-oracles --test corpora`.

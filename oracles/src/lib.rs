@@ -25,6 +25,8 @@
 //! | [`scope_and_refresh_token`] | `[flags] refresh_token 0xFF scope 0xFF client_secret 0xFF client_id` | request checks against the RFC 6749 predicates, the request decoded back |
 //! | [`discovery`] | `[s] issuer 0xFF body…` | `parse_discovery_response` against the endpoint reference: acceptable documents must be accepted |
 //! | [`session`] | `[cfg] ([timing] [seed]) event*` | the `Session` state machine against a shadow model |
+//! | [`key_set`] | the body | `JwkSet::parse`, `parse_key_set_response` against the JWK reference: a JWK Set must be read, into exactly its usable keys |
+//! | [`verify`] | `[flags] …`: a token, key set, secret and algorithms, or one change to a genuine token or key set | `verify_signature`, `KeySetCache`, `at_hash_matches` against the JWS reference; no change to a genuine token verifies |
 //!
 //! The references (written from the contract and the RFCs, not from the core's code) are in
 //! [`mod@reference`]; what the oracles share is in [`common`]. [`TARGETS`] lists the targets.
@@ -35,10 +37,12 @@ pub mod common;
 pub mod discovery;
 pub mod error_response;
 pub mod id_token;
+pub mod key_set;
 pub mod reference;
 pub mod scope_and_refresh_token;
 pub mod session;
 pub mod token_response;
+pub mod verify;
 
 /// The whole body of one fuzz target.
 pub type Target = fn(&[u8]);
@@ -52,4 +56,6 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("scope_and_refresh_token", scope_and_refresh_token::run),
     ("discovery", discovery::run),
     ("session", session::run),
+    ("key_set", key_set::run),
+    ("verify", verify::run),
 ];

@@ -11,6 +11,7 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
+use oidc_refresh_core::{Algorithm, JwkSet, SignatureError, verify_signature};
 use oidc_refresh_oracles::common::panic_message;
 use oidc_refresh_oracles::session::{SessionStats, run_with_stats};
 use oidc_refresh_oracles::{TARGETS, Target};
@@ -94,6 +95,73 @@ fn discovery_seeds() {
 #[test]
 fn session_seeds() {
     seeds("session");
+}
+
+#[test]
+fn key_set_seeds() {
+    seeds("key_set");
+}
+
+#[test]
+fn verify_seeds() {
+    seeds("verify");
+}
+
+/// The `key_set` seeds, together, hold a key of every type this crate verifies with, and
+/// bodies that are refused.
+#[test]
+fn key_set_seeds_read_every_key_type() {
+    let (mut shown, mut refused) = (String::new(), 0);
+    for path in files(&fuzz_dir().join("seeds").join("key_set")) {
+        match JwkSet::parse(&std::fs::read(&path).expect("a readable input")) {
+            Ok(set) => shown.push_str(&format!("{set:?}")),
+            Err(_) => refused += 1,
+        }
+    }
+    for kty in ["RSA", "EC", "OKP"] {
+        assert!(shown.contains(&format!("kty: {kty:?}")), "no key_set seed holds a usable {kty} key");
+    }
+    assert!(refused > 0, "no key_set seed is refused");
+}
+
+/// The `verify` seeds, together, verify a token of every algorithm and are refused for every
+/// reason: a checker change that silently stopped them short would make the replay hollow.
+#[test]
+fn verify_seeds_reach_every_outcome() {
+    let (mut verified, mut refused) = (Vec::new(), Vec::new());
+    for path in files(&fuzz_dir().join("seeds").join("verify")) {
+        match oidc_refresh_oracles::verify::run_with(
+            verify_signature,
+            &std::fs::read(&path).expect("an input"),
+        ) {
+            Ok(alg) => verified.push(alg),
+            Err(e) => refused.push(e),
+        }
+    }
+    let missing: Vec<String> = Algorithm::ALL
+        .iter()
+        .filter(|a| !verified.contains(a))
+        .map(|a| format!("{a} verified"))
+        .chain(
+            [
+                SignatureError::AlgNone,
+                SignatureError::UnsupportedAlg,
+                SignatureError::AlgNotAllowed,
+                SignatureError::CritHeader,
+                SignatureError::Malformed,
+                SignatureError::UnknownKid,
+                SignatureError::NoCandidate,
+                SignatureError::Ambiguous,
+                SignatureError::WeakKey,
+                SignatureError::NoSecret,
+                SignatureError::BadSignature,
+            ]
+            .into_iter()
+            .filter(|e| !refused.contains(e))
+            .map(|e| format!("{e:?}")),
+        )
+        .collect();
+    assert!(missing.is_empty(), "no verify seed reaches: {missing:?}");
 }
 
 /// The `session` seeds, together, reach every path of the state machine they were written

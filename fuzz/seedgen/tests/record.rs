@@ -23,6 +23,10 @@ mod core_vectors;
 #[path = "../../../tests/integration/secrets.rs"]
 mod secrets;
 
+// The `key_set` and `verify` seeds.
+#[path = "record/signatures.rs"]
+mod signatures;
+
 use oidc_refresh::{record, record_discovery, record_request, record_response, record_structured_error};
 
 fn nested_arrays(depth: usize) -> String {
