@@ -9,6 +9,10 @@
 //!   reading every field through the public API ([`ours_full`]);
 //! - the baselines a user could assemble from well-kept crates, in [`lean`];
 //! - the other Rust crates of the field, in [`others`].
+//!
+//! ID-token signatures (issue 13) have their own vector and pipelines, in [`verify`]: a
+//! token verified against a 3-key JWK Set, the set parsed, and the whole refresh response
+//! parsed and verified, each against jsonwebtoken 12, openidconnect 4 and ring alone.
 
 pub mod digest;
 pub mod interleaved;
@@ -17,6 +21,7 @@ pub mod others;
 pub mod ours;
 pub mod requests;
 pub mod vectors;
+pub mod verify;
 
 pub use digest::Digest;
 pub use lean::{lean_best, lean_plain, lean_simd, lean_simd_json, lean_strict};
@@ -60,6 +65,50 @@ mod tests {
             let jwt = jsonwebtoken_12(&v.body).map(|d| d.claims.groups.map_or(0, |g| g.len()));
             assert_eq!(jwt, Some(groups), "{}", v.name);
         }
+    }
+
+    #[test]
+    fn every_verify_pipeline_accepts_the_tokens_and_refuses_a_tampered_one() {
+        use jsonwebtoken::Algorithm as J;
+        use oidc_refresh_core::Algorithm as A;
+        use verify::*;
+        let v = verify_vector();
+        let ours = ours_parse_keys(&v.jwks).expect("ours: the set");
+        assert_eq!(ours.len(), 3);
+        let jwt_keys = jsonwebtoken_parse_keys(&v.jwks).expect("jsonwebtoken: the set");
+        let jwt_set = jsonwebtoken_parse_set(&v.jwks).expect("jsonwebtoken: the set");
+        let oidc = openidconnect_verifier_with(openidconnect_parse_keys(&v.jwks).expect("openidconnect"));
+        let (client, cache) = ours_cache(&v);
+        for (alg, jalg, jwt) in [(A::Rs256, J::RS256, &v.rs256), (A::Es256, J::ES256, &v.es256)] {
+            let validation = jsonwebtoken_validation(jalg);
+            assert_eq!(ours_verify(jwt, &ours), Some(alg));
+            let claims = ours_verify_decode(jwt, &ours).expect("ours: claims");
+            assert_eq!(claims.sub(), Some("248289761001"));
+            assert!(
+                jsonwebtoken_verify(jwt, &jwt_keys, &validation)
+                    .is_some_and(|d| d.claims.sub == "248289761001")
+            );
+            assert!(jsonwebtoken_verify_find(jwt, &jwt_set, &validation).is_some());
+            assert!(openidconnect_verify(jwt, &oidc).is_some());
+            assert!(ring_verify(alg, jwt, &v));
+            // One byte of the payload changed: every pipeline refuses it.
+            let at = jwt.find('.').expect("a dot") + 5;
+            let flip = if jwt.as_bytes()[at] == b'A' { "B" } else { "A" };
+            let tampered = format!("{}{flip}{}", &jwt[..at], &jwt[at + 1..]);
+            assert_eq!(ours_verify(&tampered, &ours), None);
+            assert!(jsonwebtoken_verify(&tampered, &jwt_keys, &validation).is_none());
+            assert!(openidconnect_verify(&tampered, &oidc).is_none());
+            assert!(!ring_verify(alg, &tampered, &v));
+        }
+        assert!(ours_parse_and_check(&v.response, &client, &cache).is_some());
+        assert!(parse_and_ring(&v.response, &v, false).is_some());
+        assert!(parse_and_ring(&v.response, &v, true).is_some());
+        // The re-signed token carries the small vector's claims.
+        let signed = ours_verify_decode(&v.rs256, &ours).expect("claims");
+        let original = ours_lazy(&small()).expect("the small vector");
+        let original = original.id_token_payload().expect("claims");
+        assert_eq!(signed.email(), original.email());
+        assert_eq!(signed.extra().len(), original.extra().len());
     }
 
     #[test]
