@@ -18,6 +18,7 @@ pub struct ProviderMetadata {
     issuer: String,
     token_endpoint: Uri,
     jwks_uri: Option<String>,
+    revocation_endpoint: Option<String>,
     id_token_algs: Vec<String>,
 }
 
@@ -36,6 +37,14 @@ impl ProviderMetadata {
     #[must_use]
     pub fn jwks_uri(&self) -> Option<&str> {
         self.jwks_uri.as_deref()
+    }
+
+    /// `revocation_endpoint` (RFC 8414 §2), as given: check it with
+    /// [`build_revocation_request`](crate::build_revocation_request), which refuses one that
+    /// is not https (plain http only to a loopback host).
+    #[must_use]
+    pub fn revocation_endpoint(&self) -> Option<&str> {
+        self.revocation_endpoint.as_deref()
     }
 
     /// `id_token_signing_alg_values_supported`, as given (empty when absent).
@@ -167,6 +176,7 @@ pub fn parse_discovery_response<B: AsRef<[u8]>>(
         issuer: found.into_owned(),
         token_endpoint,
         jwks_uri: text("jwks_uri").map(|s| s.into_owned()),
+        revocation_endpoint: text("revocation_endpoint").map(|s| s.into_owned()),
         id_token_algs,
     })
 }

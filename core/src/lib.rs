@@ -72,6 +72,7 @@
 //!  response     parse_refresh_response: AuthResult, or an Error by fault
 //!  validate     validate_id_token: OIDC Core §3.1.3.7 and §12.2
 //!  discovery    OpenID discovery: the request and the checks on the document
+//!  revoke       build_revocation_request, parse_revocation_response: RFC 7009
 //!     |
 //!  verify/      (feature `verify`) ID-token signatures: JwkSet, verify_signature,
 //!               at_hash_matches, KeySetCache (the key set's request, response and cache)
@@ -107,6 +108,7 @@ mod jwt;
 mod redact;
 mod request;
 mod response;
+mod revoke;
 mod secret;
 mod session;
 mod syntax;
@@ -132,6 +134,7 @@ pub use exchange::{check_refresh_response, validate_auth_result};
 pub use jwt::{JwtError, JwtHeader, Segment};
 pub use request::{RefreshParams, build_refresh_request};
 pub use response::{AuthResult, AuthResultRef, parse_refresh_response, parse_refresh_response_borrowed};
+pub use revoke::{build_revocation_request, parse_revocation_response};
 pub use secret::{AccessToken, ClientSecret, IdToken, OtherSecret, RefreshToken, SecretRef};
 pub use session::{Action, Session};
 pub use syntax::{check_refresh_token, check_scope};

@@ -112,12 +112,7 @@ pub fn build_refresh_request(
         }
     }
 
-    let (id_in_body, secret_in_body) = match config.auth() {
-        ClientAuth::None => (true, None),
-        ClientAuth::ClientSecretPost(s) => (true, Some(s.expose_secret())),
-        ClientAuth::ClientSecretBasic(_) => (false, None),
-    };
-    let client_id = id_in_body.then_some(config.client_id());
+    let (client_id, secret_in_body) = body_credentials(config);
 
     let (body, content_type) = match config.body_format() {
         BodyFormat::Form => {
@@ -169,18 +164,49 @@ pub fn build_refresh_request(
         }
     };
 
+    post(
+        config,
+        config.token_endpoint().clone(),
+        body,
+        content_type,
+        "the token endpoint cannot be used in a request",
+    )
+}
+
+/// The client id and secret that go in the body (RFC 6749 §2.3.1): the id unless the client
+/// authenticates with HTTP Basic, the secret only with `client_secret_post`.
+pub(crate) fn body_credentials(config: &ClientConfig) -> (Option<&str>, Option<&str>) {
+    match config.auth() {
+        ClientAuth::None => (Some(config.client_id()), None),
+        ClientAuth::ClientSecretPost(s) => (Some(config.client_id()), Some(s.expose_secret())),
+        ClientAuth::ClientSecretBasic(_) => (None, None),
+    }
+}
+
+/// A `POST` of `body` to `uri` from the client: `Accept: application/json`, and with
+/// `client_secret_basic` its `Authorization` header, marked sensitive.
+///
+/// # Errors
+///
+/// [`ConfigError::InvalidClientSecret`] for a secret that cannot be sent in a header;
+/// [`ConfigError::InvalidUrl`] with `unusable` when `uri` cannot be used in a request.
+pub(crate) fn post(
+    config: &ClientConfig,
+    uri: http::Uri,
+    body: Vec<u8>,
+    content_type: &'static str,
+    unusable: &'static str,
+) -> Result<Request<Vec<u8>>, ConfigError> {
     let mut builder = Request::builder()
         .method(Method::POST)
-        .uri(config.token_endpoint().clone())
+        .uri(uri)
         .header(CONTENT_TYPE, HeaderValue::from_static(content_type))
         .header(ACCEPT, HeaderValue::from_static("application/json"));
     if let ClientAuth::ClientSecretBasic(secret) = config.auth() {
         builder =
             builder.header(AUTHORIZATION, basic_authorization(config.client_id(), secret.expose_secret())?);
     }
-    builder
-        .body(body)
-        .map_err(|_| ConfigError::InvalidUrl { reason: "the token endpoint cannot be used in a request" })
+    builder.body(body).map_err(|_| ConfigError::InvalidUrl { reason: unusable })
 }
 
 /// `Basic base64(urlencode(id) ":" urlencode(secret))`, RFC 6749 §2.3.1, marked sensitive.
@@ -198,7 +224,7 @@ fn basic_authorization(client_id: &str, secret: &str) -> Result<HeaderValue, Con
     Ok(header)
 }
 
-fn json_string(out: &mut Vec<u8>, s: &str) {
+pub(crate) fn json_string(out: &mut Vec<u8>, s: &str) {
     // Writing a &str into a Vec cannot fail.
     let _ = serde_json::to_writer(&mut *out, s);
 }

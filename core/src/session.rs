@@ -964,6 +964,26 @@ impl Session {
         }
     }
 
+    /// The grant was ended on purpose (its refresh token revoked, the user signed out) and
+    /// the store emptied: the session forgets its token set and whatever it knew about the
+    /// last refresh, and its next poll says [`Action::Load`] (then [`Action::SignIn`] with
+    /// [`ConfigError::NoTokens`] while the store stays empty). A step handed out and not
+    /// reported back is given up, as with [`abandon`](Self::abandon); call this between
+    /// refreshes, holding whatever lock your driver takes for a refresh.
+    pub fn sign_out(&mut self) {
+        self.state = State::Idle;
+        self.tokens = None;
+        self.saved = Saved::Yes;
+        self.forced = false;
+        self.obtained = None;
+        self.refreshed = false;
+        self.dead = None;
+        self.failure = None;
+        self.cool_until = None;
+        self.superseded = None;
+        self.continuity = None;
+    }
+
     /// Refreshes at the next poll whatever the access token's lifetime (even after adopting
     /// a newer stored set): one refresh, with the newest stored refresh token.
     pub fn force_refresh(&mut self) {

@@ -1266,3 +1266,22 @@ fn superseded_and_lock_lost_out_of_step_are_refused() {
     assert_eq!((e.input(), e.state()), ("handle_lock_lost", "storing"));
     assert_eq!(storing.tokens().map(|s| s.refresh_token.expose_secret()), Some("rt-1"), "unchanged");
 }
+
+#[test]
+fn a_signed_out_session_forgets_its_tokens_and_asks_for_a_sign_in_while_the_store_is_empty() {
+    let mut world = World::new(Some(stored("rt-1", Some("at-1"), Some(T0 + 3600))));
+    let mut session = Session::new(client());
+    assert_eq!(ready(world.run(&mut session)).0, "at-1");
+    // Revoked and the store emptied (by the driver), then the session told.
+    *world.store.inner.tokens.lock().unwrap() = None;
+    session.sign_out();
+    assert!(session.tokens().is_none());
+    match world.run(&mut session) {
+        Action::SignIn(e) => assert!(e.is_reauth_required(), "{e:?}"),
+        other => panic!("expected SignIn, got {other:?}"),
+    }
+    assert!(world.sent.is_empty(), "nothing sent after a sign-out");
+    // A new sign-in written to the store is picked up.
+    world.store.inner.lock().unwrap().save(&stored("rt-2", Some("at-2"), Some(T0 + 3600))).unwrap();
+    assert_eq!(ready(world.run(&mut session)).0, "at-2");
+}
