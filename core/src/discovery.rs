@@ -9,7 +9,9 @@ use crate::error::{ConfigError, Error, ProtocolError, ProtocolErrorKind};
 use crate::json;
 use crate::redact::sanitize;
 #[cfg(feature = "verify")]
-use crate::verify::{Algorithm, KeySetCache, check_jwks_uri};
+use crate::alg::Algorithm;
+#[cfg(feature = "verify")]
+use crate::verify::{KeySetCache, check_jwks_uri};
 
 /// What this crate uses from a discovery document. Other metadata, such as
 /// `grant_types_supported`, is informative and never a reason to refuse.
@@ -229,7 +231,7 @@ mod tests {
     #[cfg(feature = "verify")]
     #[test]
     fn the_key_set_cache_follows_jwks_uri_and_the_signing_algorithms() {
-        use crate::verify::Algorithm;
+        use crate::alg::Algorithm;
         let doc = |jwks_uri: &str, algs: &str| {
             format!(
                 r#"{{"issuer":"https://id.example","token_endpoint":"https://id.example/token"{jwks_uri}{algs}}}"#

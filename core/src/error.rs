@@ -981,6 +981,81 @@ impl SignatureError {
     }
 }
 
+/// Why a key cannot sign, or a client assertion or DPoP proof cannot be made (feature
+/// `sign`).
+///
+/// Whose fault: every variant but [`SigningFailed`](Self::SigningFailed) is the caller's
+/// (the configured key or secret is unusable, [`is_key_error`](Self::is_key_error); or an
+/// argument is, [`InvalidInput`](Self::InvalidInput)): fix the configuration, nothing was
+/// sent. [`SigningFailed`](Self::SigningFailed) is the platform's (its random number
+/// generator failed). No variant shows key material: each names what is wrong, never a
+/// value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum SignError {
+    /// The text is not a private key this crate reads: not a JWK or a PKCS#8 PEM, a member
+    /// missing or malformed, a public key only, parts that do not fit together.
+    #[error("unusable signing key: {reason}")]
+    InvalidKey {
+        /// What is wrong, never a key's value.
+        reason: &'static str,
+    },
+    /// A key of a type, curve or size this crate does not sign with (it signs with RSA of
+    /// 2048 to 4096 bits, EC P-256 and Ed25519).
+    #[error("unsupported signing key: {reason}")]
+    UnsupportedKey {
+        /// Which kind of key it is.
+        reason: &'static str,
+    },
+    /// An RSA key whose modulus is under 2048 bits (RFC 7518 §3.3, §3.5).
+    #[error("the RSA key is too weak: a {bits}-bit modulus, at least 2048 bits are required")]
+    WeakKey {
+        /// The modulus length in bits.
+        bits: usize,
+    },
+    /// The algorithm asked for does not fit the key (RS256 or PS256 for RSA, ES256 for
+    /// P-256, EdDSA for Ed25519), or is not one this crate signs with.
+    #[error("the algorithm {alg} cannot sign with this {key} key")]
+    AlgorithmMismatch {
+        /// The algorithm's `alg` name.
+        alg: &'static str,
+        /// The key's type: `RSA`, `EC P-256` or `OKP Ed25519`.
+        key: &'static str,
+    },
+    /// The JWK's `use`, `key_ops` or `alg` member forbids signing with it (RFC 7517 §4.2,
+    /// §4.3, §4.4), or its `alg` names another algorithm than the one asked for.
+    #[error("the JWK does not allow this signature: {reason}")]
+    UsageForbidden {
+        /// Which member forbids it.
+        reason: &'static str,
+    },
+    /// `client_secret_jwt` without a client secret (or with an empty one).
+    #[error("client_secret_jwt needs a client secret, and the secret is empty")]
+    NoSecret,
+    /// An argument cannot go into the JWT: an empty client id or audience, a DPoP `htu`
+    /// that is not an absolute http(s) URI, a nonce that is not `NQCHAR`.
+    #[error("invalid input for a signed JWT: {reason}")]
+    InvalidInput {
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// Signing failed: the random number generator the caller passed failed.
+    #[error("signing failed: the random number generator failed")]
+    SigningFailed,
+}
+
+impl SignError {
+    /// `true` when the configured key or client secret is the problem (not an argument, not
+    /// the random number generator): [`InvalidKey`](Self::InvalidKey),
+    /// [`UnsupportedKey`](Self::UnsupportedKey), [`WeakKey`](Self::WeakKey),
+    /// [`AlgorithmMismatch`](Self::AlgorithmMismatch),
+    /// [`UsageForbidden`](Self::UsageForbidden) and [`NoSecret`](Self::NoSecret).
+    #[must_use]
+    pub fn is_key_error(self) -> bool {
+        !matches!(self, Self::InvalidInput { .. } | Self::SigningFailed)
+    }
+}
+
 /// Why an ID token failed validation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, thiserror::Error)]
 #[non_exhaustive]

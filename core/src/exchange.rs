@@ -14,7 +14,8 @@ use crate::validate::{Continuity, validate_id_token};
 #[cfg(feature = "verify")]
 use crate::{
     error::IdTokenErrorKind,
-    verify::{Algorithm, KeySetCache, Verdict, at_hash_matches},
+    alg::Algorithm,
+    verify::{KeySetCache, Verdict, at_hash_matches},
 };
 
 /// Validates the ID token of a parsed refresh response, if it has one, and hands the result

@@ -19,6 +19,13 @@
 //! checks `at_hash`: sans-IO too (`build_key_set_request`, `parse_key_set_response`), with
 //! `ring` for the cryptography.
 //!
+//! **Client assertions and DPoP proofs** (feature `sign`, off by default in this crate).
+//! `SigningKey` reads a private JWK or a PKCS#8 PEM (RS256, PS256, ES256, EdDSA);
+//! `build_client_assertion` makes the `private_key_jwt` or `client_secret_jwt` assertion of
+//! RFC 7523 and OIDC Core §9, `build_dpop_proof` the DPoP proof of RFC 9449, and
+//! `DpopNonces` keeps the servers' `DPoP-Nonce` per origin. Time, the `jti` bytes and the
+//! random number generator come in as arguments, as everywhere in the core.
+//!
 //! # Example: one refresh with your own HTTP stack
 //!
 //! ```
@@ -74,6 +81,9 @@
 //!  discovery    OpenID discovery: the request and the checks on the document
 //!  revoke       build_revocation_request, parse_revocation_response: RFC 7009
 //!     |
+//!  sign/        (feature `sign`) client assertions (RFC 7523) and DPoP proofs (RFC 9449):
+//!               SigningKey, build_client_assertion, build_dpop_proof, DpopNonces
+//!     |
 //!  verify/      (feature `verify`) ID-token signatures: JwkSet, verify_signature,
 //!               at_hash_matches, KeySetCache (the key set's request, response and cache)
 //!     |
@@ -111,13 +121,16 @@ mod response;
 mod revoke;
 mod secret;
 mod session;
+#[cfg(feature = "sign")]
+mod sign;
 mod syntax;
 mod time;
 mod token_set;
 mod validate;
 #[cfg(feature = "verify")]
 mod verify;
-
+#[cfg(any(feature = "verify", feature = "sign"))]
+mod alg;
 pub use claims::{
     Address, IdTokenPayload, NumericDate, UpdatedAt, decode_id_token, decode_id_token_with_header,
 };
@@ -125,7 +138,7 @@ pub use config::{BodyFormat, ClientAuth, ClientConfig, Expectations, is_loopback
 pub use discovery::{ProviderMetadata, build_discovery_request, discovery_url, parse_discovery_response};
 pub use error::{
     ConfigError, Error, ErrorDetail, Fault, IdTokenError, IdTokenErrorKind, KeySetError, OAuthError,
-    OutOfStep, ProtocolError, ProtocolErrorKind, SignatureError, StoreError, TransportError,
+    OutOfStep, ProtocolError, ProtocolErrorKind, SignError, SignatureError, StoreError, TransportError,
     TransportErrorKind,
 };
 #[cfg(feature = "verify")]
@@ -137,12 +150,19 @@ pub use response::{AuthResult, AuthResultRef, parse_refresh_response, parse_refr
 pub use revoke::{build_revocation_request, parse_revocation_response};
 pub use secret::{AccessToken, ClientSecret, IdToken, OtherSecret, RefreshToken, SecretRef};
 pub use session::{Action, Session};
+#[cfg(feature = "sign")]
+pub use sign::{
+    AssertionKey, CLIENT_ASSERTION_LIFETIME, CLIENT_ASSERTION_TYPE, DpopNonces, SigningKey,
+    build_client_assertion, build_dpop_proof, dpop_nonce, is_use_dpop_nonce,
+};
 pub use syntax::{check_refresh_token, check_scope};
 pub use time::UnixTime;
 pub use token_set::{TokenSet, UnusableTokenSet};
 pub use validate::{Continuity, validate_id_token};
+#[cfg(any(feature = "verify", feature = "sign"))]
+pub use alg::Algorithm;
 #[cfg(feature = "verify")]
 pub use verify::{
-    Algorithm, JwkSet, KeySetCache, Verdict, at_hash_matches, build_key_set_request, check_jwks_uri,
+    JwkSet, KeySetCache, Verdict, at_hash_matches, build_key_set_request, check_jwks_uri,
     parse_key_set_response, verify_signature,
 };

@@ -54,7 +54,9 @@ pub(crate) use member::{Kind, Member, MemberSink, Members};
 pub(crate) use names::word;
 pub(crate) use names::{NameKey, NameTable, known_names};
 pub(crate) use read::{read_object, read_object_str};
-pub(crate) use reference::{CowStr, ObjectError, Raw, as_str, check_text, is_null, parse_object, raw_value};
+#[cfg(feature = "verify")]
+pub(crate) use reference::CowStr;
+pub(crate) use reference::{ObjectError, Raw, as_str, check_text, is_null, parse_object, raw_value};
 pub(crate) use repeats::{Repeats, repeated, repeated_name};
 pub(crate) use scan::scan_members;
 pub(crate) use span::{Doc, OptSpan, Span, Text};

@@ -3,7 +3,7 @@
 use base64::Engine as _;
 use ring::digest;
 
-use super::alg::{Algorithm, Hash};
+use crate::alg::{Algorithm, Hash};
 
 /// Whether `at_hash` is the hash of `access_token` for an ID token signed with `alg`: the
 /// base64url (unpadded) encoding of the left half of the hash of the access token's ASCII

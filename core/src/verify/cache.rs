@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use http::{Request, Response, Uri};
 
-use super::alg::Algorithm;
+use crate::alg::Algorithm;
 use super::jwk::JwkSet;
 use super::request::{build_key_set_request, parse_key_set_response};
 use super::signature::Token;

@@ -18,7 +18,7 @@ use base64::Engine as _;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
-use super::alg::{AlgSet, Algorithm};
+use crate::alg::{AlgSet, Algorithm};
 use crate::error::KeySetError;
 use crate::json::{self, CowStr};
 use crate::redact::sanitize;

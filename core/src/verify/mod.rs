@@ -11,10 +11,10 @@
 //!  at_hash     at_hash_matches
 //!    |
 //!  jwk         JwkSet: keys read once into what ring verifies with
-//!  alg         Algorithm
 //! ```
+//!
+//! `Algorithm` and the hashes are `crate::alg`'s, shared with `sign`.
 
-mod alg;
 mod at_hash;
 mod cache;
 mod jwk;
@@ -24,7 +24,6 @@ mod signature;
 // The error kinds live in `error` (below `verify`, which uses it); reachable here too.
 #[allow(unused_imports)]
 pub(crate) use crate::error::{KeySetError, SignatureError};
-pub use alg::Algorithm;
 pub use at_hash::at_hash_matches;
 pub use cache::{KeySetCache, Verdict};
 pub use jwk::JwkSet;

@@ -4,7 +4,7 @@
 use memchr::memchr;
 use ring::{hmac, signature};
 
-use super::alg::{Algorithm, Family};
+use crate::alg::{Algorithm, Family};
 use super::jwk::{Jwk, JwkSet, Key};
 use crate::error::SignatureError;
 use crate::jwt::{self, JwtHeader};

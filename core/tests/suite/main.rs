@@ -7,6 +7,7 @@
 //! - `deserialize`: `Deserialize` from the wire names, and the store's JSON shape.
 //! - `session`: the state machine on a virtual clock with canned responses.
 //! - `verify` (feature `verify`): ID-token signatures, hostile tokens, the key-set cache.
+//! - `sign` (feature `sign`): client assertions and DPoP proofs, verified two ways; the keys.
 
 // The big `json!` literals of the provider vectors need a deeper macro recursion.
 #![recursion_limit = "256"]
@@ -17,6 +18,8 @@ mod props;
 mod session;
 #[cfg(feature = "verify")]
 mod session_verify;
+#[cfg(feature = "sign")]
+mod sign;
 mod vectors;
 #[cfg(feature = "verify")]
 mod verify;
