@@ -4,12 +4,12 @@
 use http::header::ACCEPT;
 use http::{HeaderValue, Method, Request, Response, Uri};
 
+#[cfg(feature = "verify")]
+use crate::alg::Algorithm;
 use crate::config::{ClientConfig, parse_endpoint};
 use crate::error::{ConfigError, Error, ProtocolError, ProtocolErrorKind};
 use crate::json;
 use crate::redact::sanitize;
-#[cfg(feature = "verify")]
-use crate::alg::Algorithm;
 #[cfg(feature = "verify")]
 use crate::verify::{KeySetCache, check_jwks_uri};
 

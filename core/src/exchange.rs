@@ -13,8 +13,8 @@ use crate::time::UnixTime;
 use crate::validate::{Continuity, validate_id_token};
 #[cfg(feature = "verify")]
 use crate::{
-    error::IdTokenErrorKind,
     alg::Algorithm,
+    error::IdTokenErrorKind,
     verify::{KeySetCache, Verdict, at_hash_matches},
 };
 

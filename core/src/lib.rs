@@ -108,6 +108,8 @@
 
 pub use http;
 
+#[cfg(any(feature = "verify", feature = "sign"))]
+mod alg;
 mod claims;
 mod config;
 mod discovery;
@@ -130,7 +132,7 @@ mod validate;
 #[cfg(feature = "verify")]
 mod verify;
 #[cfg(any(feature = "verify", feature = "sign"))]
-mod alg;
+pub use alg::Algorithm;
 pub use claims::{
     Address, IdTokenPayload, NumericDate, UpdatedAt, decode_id_token, decode_id_token_with_header,
 };
@@ -159,8 +161,6 @@ pub use syntax::{check_refresh_token, check_scope};
 pub use time::UnixTime;
 pub use token_set::{TokenSet, UnusableTokenSet};
 pub use validate::{Continuity, validate_id_token};
-#[cfg(any(feature = "verify", feature = "sign"))]
-pub use alg::Algorithm;
 #[cfg(feature = "verify")]
 pub use verify::{
     JwkSet, KeySetCache, Verdict, at_hash_matches, build_key_set_request, check_jwks_uri,

@@ -5,10 +5,10 @@ use std::time::Duration;
 
 use http::{Request, Response, Uri};
 
-use crate::alg::Algorithm;
 use super::jwk::JwkSet;
 use super::request::{build_key_set_request, parse_key_set_response};
 use super::signature::Token;
+use crate::alg::Algorithm;
 use crate::error::{Error, SignatureError};
 use crate::secret::ClientSecret;
 use crate::time::UnixTime;

@@ -4,8 +4,8 @@
 use memchr::memchr;
 use ring::{hmac, signature};
 
-use crate::alg::{Algorithm, Family};
 use super::jwk::{Jwk, JwkSet, Key};
+use crate::alg::{Algorithm, Family};
 use crate::error::SignatureError;
 use crate::jwt::{self, JwtHeader};
 use crate::secret::ClientSecret;
