@@ -39,6 +39,7 @@
 //! | --- | --- | --- |
 //! | `ureq` | yes | `oidc_refresh::ureq`: the blocking transport (ureq, rustls) and its `TokenManager` |
 //! | `verify` | yes | ID-token signature verification with `ring`: `KeySetCache`, `JwkSet`, `verify_signature`, `Session::with_key_set_cache`, `blocking::refresh_tokens_verified` |
+//! | `sign` | no | signing keys, client assertions (`private_key_jwt`, `client_secret_jwt`) and DPoP proofs, for a driver of your own: `SigningKey`, `build_client_assertion`, `build_dpop_proof`, `DpopNonces` |
 //! | `hyper` | no | `oidc_refresh::hyper`: the async transport (hyper 1, rustls) and its `TokenManager`; `oidc_refresh::asynchronous`; the stores as [`store::AsyncTokenStore`]s |
 //!
 //! Always there: the core (at the root), [`store`], [`blocking`], [`Clock`], [`Options`].
