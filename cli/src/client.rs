@@ -1,4 +1,4 @@
-//! The client and HTTP options `refresh` and `token` share, and the client configuration
+//! The client and HTTP options `refresh`, `token` and `revoke` share, and the client configuration
 //! built from them: everything checked that needs no network, discovery left for when a
 //! request is due.
 
@@ -50,7 +50,7 @@ pub(crate) enum BodyArg {
     Json,
 }
 
-/// The client and the HTTP options shared by `refresh` and `token`.
+/// The client and the HTTP options shared by `refresh`, `token` and `revoke`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct ClientArgs {
     #[command(flatten)]
@@ -197,11 +197,12 @@ impl PreparedClient {
         matches!(self.endpoint, PreparedEndpoint::Discover(_))
     }
 
-    /// The client configuration and its key-set cache, running `discover` for `--issuer`.
-    pub(crate) fn resolve(
+    /// The client configuration, and for `--issuer` the discovery document, running
+    /// `discover` for it; no key set (see [`resolve`](Self::resolve) for that).
+    pub(crate) fn resolve_client(
         &self,
         discover: impl FnOnce(&str) -> Result<ProviderMetadata, Error>,
-    ) -> Result<Resolved, Error> {
+    ) -> Result<(ClientConfig, Option<ProviderMetadata>), Error> {
         let (client, metadata) = match &self.endpoint {
             PreparedEndpoint::Ready(client) => (client.clone(), None),
             PreparedEndpoint::Discover(issuer) => {
@@ -209,6 +210,15 @@ impl PreparedClient {
                 (metadata.client(self.client_id.clone())?, Some(metadata))
             }
         };
+        Ok((self.configure(client), metadata))
+    }
+
+    /// The client configuration and its key-set cache, running `discover` for `--issuer`.
+    pub(crate) fn resolve(
+        &self,
+        discover: impl FnOnce(&str) -> Result<ProviderMetadata, Error>,
+    ) -> Result<Resolved, Error> {
+        let (client, metadata) = self.resolve_client(discover)?;
         let keys = match (&self.keys, &metadata) {
             (PreparedKeys::Off, _) => None,
             (PreparedKeys::At(uri), None) => Some(KeySetCache::new(uri.clone())),
@@ -225,7 +235,7 @@ impl PreparedClient {
             (PreparedKeys::FromDiscovery, Some(metadata)) => Some(metadata.key_set_cache()?),
             (PreparedKeys::FromDiscovery, None) => None,
         };
-        Ok(Resolved { client: self.configure(client), keys })
+        Ok(Resolved { client, keys })
     }
 
     /// The key-set cache known without any network (`--jwks-uri`).

@@ -95,14 +95,20 @@ impl From<Error> for Failure {
 }
 
 /// Whether a store failure is a network store that could not be reached in time (Redis down,
-/// restarting or partitioned, or its lease held past the wait): a transport failure.
+/// restarting or partitioned, its lease held past the wait, or lapsed before a removal): a
+/// transport failure.
 fn store_unreachable(e: &StoreError) -> bool {
     #[cfg(feature = "redis")]
     {
         use oidc_refresh::store::{RedisStoreError, RedisStoreErrorKind};
         let redis = std::error::Error::source(e).and_then(|s| s.downcast_ref::<RedisStoreError>());
         if let Some(r) = redis {
-            return matches!(r.kind(), RedisStoreErrorKind::Unavailable | RedisStoreErrorKind::LeaseTimeout);
+            return matches!(
+                r.kind(),
+                RedisStoreErrorKind::Unavailable
+                    | RedisStoreErrorKind::LeaseTimeout
+                    | RedisStoreErrorKind::LeaseLost
+            );
         }
     }
     let _ = e;

@@ -34,6 +34,12 @@ pub(crate) fn write_value(path: &Path, value: &str) -> io::Result<()> {
     write_atomic(path, &contents)
 }
 
+/// Empties a file, atomically and owner-only (0600), as [`write_value`] writes: a reader
+/// sees the old content or nothing, never a part.
+pub(crate) fn empty_file(path: &Path) -> io::Result<()> {
+    write_atomic(path, &[])
+}
+
 /// Reads `FILE`, or standard input for `-` or no argument.
 pub(crate) fn read_input(path: Option<&Path>) -> Result<Vec<u8>, Failure> {
     let mut buf = Vec::new();

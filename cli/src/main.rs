@@ -1,6 +1,6 @@
 //! The `oidc-refresh` command line: see `oidc-refresh --help` and the README.
 //!
-//! One file per command (`parse`, `decode_id_token`, `refresh`, `token`, `store`), beside
+//! One file per command (`parse`, `decode_id_token`, `refresh`, `token`, `store`, `revoke`), beside
 //! what they share: the client and HTTP options (`client`), the transport chosen at run time
 //! (`transport`), the token store chosen at run time (`stores`), files and standard input
 //! (`files`), standard output (`output`), and the exit codes with the one-line error rule
@@ -18,6 +18,7 @@ mod files;
 mod output;
 mod parse;
 mod refresh;
+mod revoke;
 mod store;
 mod stores;
 mod token;
@@ -55,6 +56,14 @@ enum Command {
     /// Exit 0 on success; 2 for a usage error, an unreadable file, or a store that is
     /// missing (show), malformed (show) or cannot be read, locked or written.
     Store(store::Args),
+    /// Revoke a refresh token (RFC 7009) at the provider's revocation endpoint, then empty
+    /// the refresh token file, or clear the store under its lock. Prints nothing.
+    ///
+    /// The endpoint is --revocation-endpoint, or with --issuer the discovery document's
+    /// revocation_endpoint; without either (or a provider that names none) it is exit 2. On
+    /// any failure the file or the store is left as it was.
+    #[command(after_help = EXIT_CODES)]
+    Revoke(revoke::Args),
 }
 
 fn main() -> ExitCode {
@@ -66,6 +75,7 @@ fn main() -> ExitCode {
         Command::Refresh(args) => refresh::run(args),
         Command::Token(args) => token::run(args),
         Command::Store(args) => store::run(args),
+        Command::Revoke(args) => revoke::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

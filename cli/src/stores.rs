@@ -1,4 +1,4 @@
-//! Which token store a command uses, shared by `token` and `store`: `--store` (or the
+//! Which token store a command uses, shared by `token`, `store` and `revoke`: `--store` (or the
 //! environment variable `OIDC_REFRESH_STORE`) names a file or a Redis URL, `--store-key` the
 //! grant's key in Redis, and [`open_store`] opens it and hands it to the command.
 //!
@@ -37,6 +37,11 @@ pub(crate) struct StoreArg {
 }
 
 impl StoreArg {
+    /// Whether a store is named at all: `--store`, or a non-empty `OIDC_REFRESH_STORE`.
+    pub(crate) fn is_named(&self) -> bool {
+        self.store.is_some() || std::env::var_os(STORE_ENV).is_some_and(|v| !v.is_empty())
+    }
+
     /// The store named by `--store`, or by `OIDC_REFRESH_STORE` when `--store` is absent (an
     /// empty variable counts as unset). `client_id` gives a Redis store's default key,
     /// `oidc-refresh:CLIENT_ID`; without one (the `store` commands), a Redis store needs

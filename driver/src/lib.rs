@@ -9,7 +9,8 @@
 //!   both sides: [`blocking::Drive`] and, with the `tokio` feature, [`asynchronous::AsyncDrive`];
 //! - **the token managers** built on it, [`blocking::TokenManager`] and
 //!   [`asynchronous::TokenManager`]: a valid access token for any number of threads or tasks,
-//!   a lock-free fresh path, one refresh in flight;
+//!   a lock-free fresh path, one refresh in flight, and a sign-out in one call (`revoke`:
+//!   the refresh token revoked, RFC 7009, and the store cleared);
 //! - **the log events** ([`log`]) every driver and transport emits, and the errors of what
 //!   every transport refuses ([`refusal`]).
 //!

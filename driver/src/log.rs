@@ -9,6 +9,10 @@
 //! | a refresh succeeded | info | `host`, `rotated` (the server sent a refresh token other than the one sent), `continuity`, `expires_in` |
 //! | a refresh failed | warn | `host`, `outcome` (the fault), `rotated` (the error holds a rotated refresh token), `oauth_error`, `status`, `retryable`, `error` |
 //! | discovery succeeded / failed | info / warn | `host`, `outcome`, `error` |
+//! | a revocation is attempted | debug | `host` |
+//! | a revocation succeeded / failed | info / warn | `host`, `outcome`; on failure `oauth_error`, `status`, `retryable`, `error` |
+//! | a token manager signed its grant out (revoked, store cleared) | info | `revoked` (a stored refresh token was revoked) |
+//! | ... but the store could not be cleared | warn | `outcome`, `error` |
 //! | a token manager's refresh failed, or failed early while the token is still valid | warn | `outcome`, `reauth`, `error` |
 
 use std::time::Duration;
@@ -71,6 +75,36 @@ pub fn discovery_outcome(host: &str, outcome: &Result<ProviderMetadata, Error>) 
             tracing::warn!(target: TARGET, host = %host, outcome = e.fault().as_str(), error = %e, "discovery failed");
         }
     }
+}
+
+/// A revocation request (RFC 7009) is about to be sent.
+pub fn revocation_attempt(host: &str) {
+    tracing::debug!(target: TARGET, host = %host, "revocation attempt");
+}
+
+/// The outcome of one revocation.
+pub fn revocation_outcome(host: &str, outcome: &Result<(), Error>) {
+    match outcome {
+        Ok(()) => tracing::info!(target: TARGET, host = %host, outcome = "success", "revocation succeeded"),
+        Err(e) => {
+            tracing::warn!(target: TARGET, host = %host, outcome = e.fault().as_str(),
+                oauth_error = e.oauth_error_code().unwrap_or(""), status = e.status().map(|s| s.as_u16()),
+                retryable = e.is_retryable(), error = %e, "revocation failed");
+        }
+    }
+}
+
+/// A token manager signed its grant out: the stored refresh token was revoked (`revoked`;
+/// `false` when the store held none) and the store emptied.
+pub fn signed_out(revoked: bool) {
+    tracing::info!(target: TARGET, revoked, "signed out: the store holds no token set");
+}
+
+/// A token manager revoked the stored refresh token but could not clear the store: it
+/// still holds the revoked set (the next refresh is refused: sign in again).
+pub fn revoked_not_cleared(e: &Error) {
+    tracing::warn!(target: TARGET, outcome = e.fault().as_str(), error = %e,
+        "the refresh token was revoked but the store could not be cleared");
 }
 
 /// A token manager's refresh failed and no valid access token is left.

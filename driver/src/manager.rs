@@ -6,10 +6,11 @@ use std::collections::hash_map::RandomState;
 use std::fmt;
 use std::hash::BuildHasher;
 
-use oidc_refresh_core::{AccessToken, Session};
+use oidc_refresh_core::{AccessToken, Error, Session};
 
 use crate::clock::Clock;
 use crate::fresh::Fresh;
+use crate::log;
 
 /// A manager's transport, store and clock, its fresh path, and its mode's refresh state `R`.
 pub(crate) struct Shared<X, S, C, R> {
@@ -116,3 +117,68 @@ macro_rules! manager_api {
 }
 
 pub(crate) use manager_api;
+
+/// The body of both managers' `revoke`, written once: `$session` is the manager's session
+/// (its refresh lock held by the caller, so no refresh runs meanwhile), `$shared` its
+/// [`Shared`] parts. Under the store's lock: load the stored set, revoke its refresh token
+/// through the manager's exchange (with the session's client), clear the store, then
+/// [`after_revoke`]. Each store call and the exchange are followed by the tokens in
+/// `[$($aw)*]` (nothing when blocking, `.await` when async), as in `session_loop!`.
+/// Evaluates to `Result<(), Error>`; returns early (`?`) with the session and the store
+/// untouched when the store cannot be read or the revocation fails.
+macro_rules! revoke_grant {
+    (
+        session: $session:expr,
+        shared: $shared:expr,
+        endpoint: $endpoint:expr,
+        await: [$($aw:tt)*]
+    ) => {{
+        use ::oidc_refresh_core::{Error, StoreError};
+        let session: &mut ::oidc_refresh_core::Session = $session;
+        let shared = $shared;
+        // From now on no caller is handed the access token without the refresh lock: they
+        // wait for this call, and then find the session signed out (or, after a failure, the
+        // token as it was).
+        shared.fresh.clear();
+        let mut guard = shared.store.lock() $($aw)* .map_err(|e| Error::from(StoreError::read(e)))?;
+        let loaded = guard.load() $($aw)*;
+        let stored =
+            $crate::run::checked_load(loaded, false).map_err(|e| Error::from(StoreError::read(e)))?;
+        let outcome = match stored {
+            None => Ok(false),
+            Some(set) => {
+                let (request, revocation) =
+                    $crate::oneshot::Revocation::start(session.client(), $endpoint, &set.refresh_token)?;
+                revocation.finish(shared.exchange.execute(request) $($aw)*)?;
+                guard.clear() $($aw)* .map(|()| true).map_err(|e| Error::from(StoreError::write(e, None)))
+            }
+        };
+        drop(guard);
+        $crate::manager::after_revoke(session, &shared.fresh, outcome)
+    }};
+}
+
+pub(crate) use revoke_grant;
+
+/// After a revocation that succeeded (`Ok(true)`), or found nothing to revoke (`Ok(false)`),
+/// or succeeded with a store that could not be cleared (`Err`): the session is signed out
+/// and nothing is fresh any more, so that every caller is told to sign in again (the
+/// tokens the session held are revoked, or were already gone from the store).
+pub(crate) fn after_revoke(
+    session: &mut Session,
+    fresh: &Fresh,
+    outcome: Result<bool, Error>,
+) -> Result<(), Error> {
+    session.sign_out();
+    fresh.clear();
+    match outcome {
+        Ok(revoked) => {
+            log::signed_out(revoked);
+            Ok(())
+        }
+        Err(e) => {
+            log::revoked_not_cleared(&e);
+            Err(e)
+        }
+    }
+}

@@ -1,10 +1,10 @@
-//! The one-shot calls (OpenID discovery, one refresh) as two halves around the exchange, so
-//! that the blocking and the async side share everything but the waiting.
+//! The one-shot calls (OpenID discovery, one refresh, one revocation) as two halves around
+//! the exchange, so that the blocking and the async side share everything but the waiting.
 
 use oidc_refresh_core::http::{Request, Response};
 use oidc_refresh_core::{
-    AuthResult, ClientConfig, Continuity, Error, IdTokenPayload, RefreshParams, UnixTime,
-    build_refresh_request, check_refresh_response,
+    AuthResult, ClientConfig, Continuity, Error, IdTokenPayload, RefreshParams, RefreshToken, UnixTime,
+    build_refresh_request, build_revocation_request, check_refresh_response, parse_revocation_response,
 };
 use oidc_refresh_core::{ProviderMetadata, build_discovery_request, parse_discovery_response};
 
@@ -36,6 +36,33 @@ impl<'a> Discovery<'a> {
     ) -> Result<ProviderMetadata, Error> {
         let outcome = exchanged.and_then(|response| parse_discovery_response(&response, self.issuer));
         log::discovery_outcome(&self.host, &outcome);
+        outcome
+    }
+}
+
+/// What one revocation (RFC 7009) does once its response (or failure) is in.
+pub(crate) struct Revocation {
+    host: String,
+}
+
+impl Revocation {
+    /// The request that revokes `refresh_token` (refused before anything is sent when the
+    /// core refuses it), and what to do with its outcome.
+    pub(crate) fn start(
+        client: &ClientConfig,
+        revocation_endpoint: &str,
+        refresh_token: &RefreshToken,
+    ) -> Result<(Request<Vec<u8>>, Self), Error> {
+        let request = build_revocation_request(client, revocation_endpoint, refresh_token)?;
+        let host = request.uri().host().unwrap_or_default().to_owned();
+        log::revocation_attempt(&host);
+        Ok((request, Self { host }))
+    }
+
+    /// Reads the answer, logs the outcome.
+    pub(crate) fn finish(self, exchanged: Result<Response<Vec<u8>>, Error>) -> Result<(), Error> {
+        let outcome = exchanged.and_then(|response| parse_revocation_response(&response));
+        log::revocation_outcome(&self.host, &outcome);
         outcome
     }
 }

@@ -9,7 +9,7 @@ use redis::aio::MultiplexedConnection;
 use redis::{FromRedisValue, ScriptInvocation};
 
 use crate::error::RedisStoreError;
-use crate::scripts::{ACQUIRE, COMPARE_AND_SET, CONFIRM, RELEASE, holder_id};
+use crate::scripts::{ACQUIRE, COMPARE_AND_DELETE, COMPARE_AND_SET, CONFIRM, RELEASE, holder_id};
 use crate::store::RedisStore;
 use crate::wait::Pause;
 
@@ -117,6 +117,28 @@ impl AsyncStoreGuard for AsyncRedisGuard<'_> {
         self.store.query::<()>(redis::cmd("SET").arg(&self.store.key).arg(&json)).await?;
         self.read = Some(Some(json));
         Ok(())
+    }
+
+    /// Removes the set while the lease is this holder's and `KEY` holds what it read (see
+    /// the blocking [`RedisGuard`](crate::RedisGuard)'s `clear`).
+    async fn clear(&mut self) -> Result<(), RedisStoreError> {
+        let store = self.store;
+        if !self.confirm().await? {
+            return Err(store.lease_lost("nothing was removed; lock the store again"));
+        }
+        let read = match self.read.clone() {
+            Some(read) => read,
+            None => store.read_async().await?,
+        };
+        let had = u8::from(read.is_some());
+        let expected: Vec<u8> = read.unwrap_or_default();
+        let removed: i64 = store.invoke(COMPARE_AND_DELETE.key(&store.key).arg(had).arg(&expected)).await?;
+        if removed == 1 {
+            self.read = Some(None);
+            Ok(())
+        } else {
+            Err(store.lease_lost("another holder stored a newer set meanwhile, which was kept"))
+        }
     }
 
     async fn confirm(&mut self) -> Result<bool, RedisStoreError> {

@@ -6,7 +6,7 @@ use oidc_refresh_core::TokenSet;
 use oidc_refresh_driver::store::{Saved, StoreGuard, TokenStore, to_store_json};
 
 use crate::error::RedisStoreError;
-use crate::scripts::{ACQUIRE, COMPARE_AND_SET, CONFIRM, RELEASE, holder_id};
+use crate::scripts::{ACQUIRE, COMPARE_AND_DELETE, COMPARE_AND_SET, CONFIRM, RELEASE, holder_id};
 use crate::store::RedisStore;
 use crate::wait::Pause;
 
@@ -66,6 +66,39 @@ impl StoreGuard for RedisGuard<'_> {
         store.blocking(|c| redis::cmd("SET").arg(&store.key).arg(&json).query::<()>(c))?;
         self.read = Some(Some(json));
         Ok(())
+    }
+
+    /// Removes the set at `KEY` while this holder's lease is still its own (checked, and
+    /// renewed, first) and only if `KEY` still holds what this guard read: a compare-and-
+    /// delete, never over a set another holder stored after this lease lapsed. `KEY:lease`
+    /// is left to the guard's drop, as always.
+    ///
+    /// # Errors
+    ///
+    /// [`RedisStoreErrorKind::LeaseLost`](crate::RedisStoreErrorKind::LeaseLost) when the
+    /// lease lapsed or `KEY` changed (nothing is removed); the errors of any command.
+    fn clear(&mut self) -> Result<(), RedisStoreError> {
+        let store = self.store;
+        if !self.confirm()? {
+            return Err(store.lease_lost("nothing was removed; lock the store again"));
+        }
+        let read = match self.read.clone() {
+            Some(read) => read,
+            // Nothing read under this lease: what there is now is what to remove.
+            None => store.blocking(|c| redis::cmd("GET").arg(&store.key).query(c))?,
+        };
+        let (had, expected) = match &read {
+            Some(bytes) => ("1", bytes.as_slice()),
+            None => ("0", &[][..]),
+        };
+        let removed: i64 =
+            store.blocking(|c| COMPARE_AND_DELETE.key(&store.key).arg(had).arg(expected).invoke(c))?;
+        if removed == 1 {
+            self.read = Some(None);
+            Ok(())
+        } else {
+            Err(store.lease_lost("another holder stored a newer set meanwhile, which was kept"))
+        }
     }
 
     fn confirm(&mut self) -> Result<bool, RedisStoreError> {

@@ -21,6 +21,11 @@ pub enum RedisStoreErrorKind {
     LeaseTimeout,
     /// The URL is not a Redis URL this store can use. Exit 2.
     InvalidUrl,
+    /// A removal ([`StoreGuard::clear`](oidc_refresh_driver::store::StoreGuard::clear))
+    /// was refused because this holder's lease had lapsed, or another holder had stored
+    /// another set meanwhile: nothing was removed (a newer set is never lost). Lock again and
+    /// retry. Exit 5, as for a lease held too long.
+    LeaseLost,
 }
 
 /// A Redis store's failure: its [kind](RedisStoreErrorKind), the store's key, and the cause.
@@ -83,6 +88,7 @@ impl fmt::Display for RedisStoreError {
             RedisStoreErrorKind::Malformed => "the value is not a token set (left untouched)",
             RedisStoreErrorKind::LeaseTimeout => "the store's lease stayed with other holders too long",
             RedisStoreErrorKind::InvalidUrl => "not a usable Redis URL",
+            RedisStoreErrorKind::LeaseLost => "this holder's lease lapsed",
         };
         if self.key.is_empty() {
             write!(f, "redis store: {what}")?;

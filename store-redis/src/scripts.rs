@@ -1,4 +1,5 @@
-//! The Lua scripts of the lease and of the compare-and-set, and the lease's holder ids.
+//! The Lua scripts of the lease, of the compare-and-set and of the compare-and-delete, and
+//! the lease's holder ids.
 //!
 //! Each script touches one key, so that the store works on Redis Cluster (a hash tag in the
 //! store's key, `{grant}:tokens`, puts `KEY:lease` in the same slot anyway). Each is
@@ -67,6 +68,23 @@ pub(crate) static COMPARE_AND_SET: LazyLock<Script> = LazyLock::new(|| {
         if current == ARGV[3] then return 1 end
         if (current == false and ARGV[1] == '0') or (current ~= false and ARGV[1] == '1' and current == ARGV[2]) then
             redis.call('SET', KEYS[1], ARGV[3])
+            return 1
+        end
+        return 0
+        ",
+    )
+});
+
+/// Removes `KEYS[1]` if it still holds what was read: nothing (`ARGV[1]` = '0') or `ARGV[2]`
+/// (`ARGV[1]` = '1'). Answers 1 when removed (or already gone: a retry), 0 when another
+/// writer stored something else meanwhile, which is left as it is.
+pub(crate) static COMPARE_AND_DELETE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+        local current = redis.call('GET', KEYS[1])
+        if current == false then return 1 end
+        if ARGV[1] == '1' and current == ARGV[2] then
+            redis.call('DEL', KEYS[1])
             return 1
         end
         return 0

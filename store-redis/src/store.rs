@@ -25,6 +25,11 @@ use crate::error::{RedisStoreError, RedisStoreErrorKind};
 /// rotated refresh token only in the error it reports. A holder that dies keeps the lease
 /// for at most its length (by default the exchange deadline + 5 s).
 ///
+/// A sign-out (a manager's `revoke`, [`StoreGuard::clear`](oidc_refresh_driver::store::StoreGuard::clear))
+/// deletes `KEY` the same way: only while the lease is still this holder's, and with a
+/// **compare-and-delete** (only if `KEY` still holds what it read); otherwise it refuses
+/// ([`RedisStoreErrorKind::LeaseLost`]) and never deletes a newer set.
+///
 /// Waiters poll the lease with a growing pause (1 ms to 25 ms, never past the holder's
 /// time left), and then take the stored set, as file-store waiters do. The fresh path of a
 /// `TokenManager` never touches Redis.
@@ -201,6 +206,11 @@ impl RedisStore {
     pub(crate) fn decode(&self, raw: Option<&[u8]>) -> Result<Option<TokenSet>, RedisStoreError> {
         raw.map(|bytes| from_store_json(bytes).map_err(|e| RedisStoreError::malformed(&self.key, e)))
             .transpose()
+    }
+
+    /// A removal refused: the lease lapsed, or the set changed under it.
+    pub(crate) fn lease_lost(&self, what: &'static str) -> RedisStoreError {
+        RedisStoreError::said(RedisStoreErrorKind::LeaseLost, &self.key, what)
     }
 
     pub(crate) fn lease_timeout(&self) -> RedisStoreError {

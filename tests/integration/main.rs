@@ -9,6 +9,8 @@
 //! - `secrets`: no public type shows a secret, formatted any way.
 //! - `verify_provider`: ID-token signatures of every algorithm verified through both
 //!   transports and managers, and a key rotation on the provider's side.
+//! - `revoke`: both managers' `revoke()` (the user signed out in one call) and the
+//!   transports' one-shot `revoke`, on the provider.
 //!
 //! The store's own tests are the driver's (`driver/tests/suite/store_file.rs`); the core's are in
 //! `core/tests/suite`.
@@ -17,6 +19,7 @@ mod fleet_managers;
 mod interop_provider;
 mod manager_hyper;
 mod manager_ureq;
+mod revoke;
 mod secrets;
 mod transport_matrix;
 #[cfg(feature = "verify")]

@@ -16,8 +16,8 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use oidc_refresh_core::ProviderMetadata;
 use oidc_refresh_core::{
-    AuthResult, ClientConfig, ConfigError, Continuity, Error, IdTokenPayload, RefreshParams, TransportError,
-    TransportErrorKind, parse_endpoint,
+    AuthResult, ClientConfig, ConfigError, Continuity, Error, IdTokenPayload, RefreshParams, RefreshToken,
+    TransportError, TransportErrorKind, parse_endpoint,
 };
 use oidc_refresh_driver::asynchronous::{self, AsyncExchange};
 use oidc_refresh_driver::{Options, SystemClock, log, refusal};
@@ -211,6 +211,26 @@ impl Transport {
         previous_id_token: Option<&IdTokenPayload>,
     ) -> Result<(AuthResult, Continuity), Error> {
         asynchronous::refresh_tokens(self, &SystemClock, client, params, previous_id_token).await
+    }
+
+    /// Revokes `refresh_token` (RFC 7009) at `revocation_endpoint` (the discovery document's
+    /// [`revocation_endpoint`](ProviderMetadata::revocation_endpoint)): one request, the
+    /// client authenticated as for a refresh; any 200 is success. To revoke a store's
+    /// refresh token and clear the store in one call, use [`TokenManager::revoke`](
+    /// oidc_refresh_driver::asynchronous::TokenManager::revoke).
+    ///
+    /// # Errors
+    ///
+    /// As [`asynchronous::revoke`]: [`Error::Config`] (nothing was sent), the errors of
+    /// [`execute`](Self::execute), [`Error::Server`] for an OAuth error, [`Error::Protocol`]
+    /// for any other answer than 200.
+    pub async fn revoke(
+        &self,
+        client: &ClientConfig,
+        revocation_endpoint: &str,
+        refresh_token: &RefreshToken,
+    ) -> Result<(), Error> {
+        asynchronous::revoke(self, client, revocation_endpoint, refresh_token).await
     }
 }
 

@@ -83,8 +83,8 @@ use std::time::Instant;
 use oidc_refresh_core::ProviderMetadata;
 use oidc_refresh_core::http::{Request, Response};
 use oidc_refresh_core::{
-    AuthResult, ClientConfig, ConfigError, Continuity, Error, IdTokenPayload, RefreshParams, TransportError,
-    TransportErrorKind, is_loopback_host, parse_endpoint,
+    AuthResult, ClientConfig, ConfigError, Continuity, Error, IdTokenPayload, RefreshParams, RefreshToken,
+    TransportError, TransportErrorKind, is_loopback_host, parse_endpoint,
 };
 pub use oidc_refresh_driver::Options;
 use oidc_refresh_driver::blocking::{self, Exchange};
@@ -277,6 +277,27 @@ impl Transport {
         previous_id_token: Option<&IdTokenPayload>,
     ) -> Result<(AuthResult, Continuity), Error> {
         blocking::refresh_tokens(self, &SystemClock, client, params, previous_id_token)
+    }
+
+    /// Revokes `refresh_token` (RFC 7009) at `revocation_endpoint` (the discovery document's
+    /// [`revocation_endpoint`](ProviderMetadata::revocation_endpoint)): one request, the
+    /// client authenticated as for a refresh; any 200 is success. To revoke a store's
+    /// refresh token and clear the store in one call, use [`TokenManager::revoke`](
+    /// oidc_refresh_driver::blocking::TokenManager::revoke).
+    ///
+    /// # Errors
+    ///
+    /// As [`blocking::revoke`]: [`Error::Config`] for an endpoint that is not https (plain
+    /// http only to a loopback host) or a refresh token the core refuses (nothing is sent),
+    /// the errors of [`execute`](Self::execute), [`Error::Server`] for an OAuth error,
+    /// [`Error::Protocol`] for any other answer than 200.
+    pub fn revoke(
+        &self,
+        client: &ClientConfig,
+        revocation_endpoint: &str,
+        refresh_token: &RefreshToken,
+    ) -> Result<(), Error> {
+        blocking::revoke(self, client, revocation_endpoint, refresh_token)
     }
 }
 

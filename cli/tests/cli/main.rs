@@ -1,5 +1,5 @@
 //! The command line end to end, one test binary for every command (one link, not one per
-//! command): `parse`, `refresh`, `token` and `store` against the bundled provider and scripted
+//! command): `parse`, `refresh`, `token`, `store` and `revoke` against the bundled provider and scripted
 //! servers, and a store shared by the library and the command line at once.
 
 #![cfg(unix)]
@@ -11,6 +11,7 @@ mod parse;
 #[cfg(feature = "redis")]
 mod redis;
 mod refresh;
+mod revoke;
 mod shared_store;
 mod store;
 mod token;

@@ -9,8 +9,8 @@ use tokio::sync::watch;
 use super::{AsyncDrive, AsyncExchange};
 use crate::clock::{Clock, SystemClock};
 use crate::log;
-use crate::manager::{Shared, manager_api};
-use crate::store::AsyncTokenStore;
+use crate::manager::{Shared, manager_api, revoke_grant};
+use crate::store::{AsyncStoreGuard, AsyncTokenStore};
 
 /// Hands out valid access tokens to any number of tasks: the async twin of the blocking
 /// [`TokenManager`](crate::blocking::TokenManager), with the same policy and methods.
@@ -154,6 +154,76 @@ where
             Ok(outcome) => outcome,
             Err(_) => Err(task_failed("the refresh task panicked")),
         }
+    }
+}
+
+impl<X, S, C> TokenManager<X, S, C>
+where
+    X: AsyncExchange + Send + Sync + 'static,
+    S: AsyncTokenStore + 'static,
+    C: Clock + 'static,
+{
+    /// Signs the user out, in one call: revokes the stored refresh token at
+    /// `revocation_endpoint`, clears the store, signs the session out and takes the access
+    /// token off the fresh path; afterwards [`access_token`](Self::access_token) fails with
+    /// [`Error::is_reauth_required`]. See the blocking manager's
+    /// [`revoke`](crate::blocking::TokenManager::revoke) for what is locked and when.
+    ///
+    /// It runs in a task of its own, which completes even if this future is dropped (so a
+    /// revocation the provider accepted is always followed by the store's clearing).
+    ///
+    /// ```
+    /// use oidc_refresh_core::{ClientConfig, Error, RefreshToken, http};
+    /// use oidc_refresh_driver::asynchronous::{AsyncExchange, TokenManager};
+    /// use oidc_refresh_driver::store::MemoryStore;
+    ///
+    /// # struct Canned;
+    /// # impl AsyncExchange for Canned {
+    /// #     async fn execute(&self, _: http::Request<Vec<u8>>) -> Result<http::Response<Vec<u8>>, Error> {
+    /// #         Ok(http::Response::new(Vec::new())) // a revocation's 200
+    /// #     }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let transport = Canned;
+    /// let client = ClientConfig::new("https://id.example/token", "my-app")?;
+    /// let store = MemoryStore::from_refresh_token(RefreshToken::new("rt-1"));
+    /// let manager = TokenManager::new(transport, client, store);
+    ///
+    /// manager.revoke("https://id.example/revoke").await?; // the user signed out
+    /// assert!(manager.access_token().await.is_err_and(|e| e.is_reauth_required()));
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As the blocking manager's [`revoke`](crate::blocking::TokenManager::revoke); also
+    /// [`Error::Transport`] with [`TransportErrorKind::Other`] when its task panicked.
+    pub async fn revoke(&self, revocation_endpoint: &str) -> Result<(), Error> {
+        let inner = Arc::clone(&self.inner);
+        let endpoint = revocation_endpoint.to_owned();
+        match tokio::spawn(async move { revoke(&inner, &endpoint).await }).await {
+            Ok(outcome) => outcome,
+            Err(_) => Err(task_failed("the revocation task panicked")),
+        }
+    }
+}
+
+/// The body of a revocation task: the session's lock (no refresh runs meanwhile), then the
+/// shared steps.
+async fn revoke<X, S, C>(inner: &Shared<X, S, C, Refresh>, revocation_endpoint: &str) -> Result<(), Error>
+where
+    X: AsyncExchange + Send + Sync + 'static,
+    S: AsyncTokenStore + 'static,
+    C: Clock + 'static,
+{
+    let mut session = inner.refresh.session.lock().await;
+    revoke_grant! {
+        session: &mut session,
+        shared: inner,
+        endpoint: revocation_endpoint,
+        await: [.await]
     }
 }
 

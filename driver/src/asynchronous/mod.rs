@@ -1,5 +1,5 @@
 //! The async side (feature `tokio`): [`AsyncExchange`] (all an async transport does), the
-//! one-shot calls built on it ([`discover`], [`refresh_tokens`]), [`AsyncDrive`] (the
+//! one-shot calls built on it ([`discover`], [`refresh_tokens`], [`revoke`]), [`AsyncDrive`] (the
 //! session's loop) and [`TokenManager`]. The same policy as the [blocking](crate::blocking)
 //! side, awaited instead of blocked on; it needs a tokio runtime (its timer, and
 //! `tokio::spawn` for the manager's refresh task).
@@ -8,7 +8,9 @@ use std::future::Future;
 
 use oidc_refresh_core::ProviderMetadata;
 use oidc_refresh_core::http::{Request, Response};
-use oidc_refresh_core::{AuthResult, ClientConfig, Continuity, Error, IdTokenPayload, RefreshParams};
+use oidc_refresh_core::{
+    AuthResult, ClientConfig, Continuity, Error, IdTokenPayload, RefreshParams, RefreshToken,
+};
 
 use crate::clock::Clock;
 use crate::oneshot;
@@ -63,6 +65,23 @@ pub async fn refresh_tokens<X: AsyncExchange + ?Sized, C: Clock + ?Sized>(
     let (request, refresh) = oneshot::Refresh::start(client, params, previous_id_token)?;
     let exchanged = exchange.execute(request).await;
     refresh.finish(exchanged, clock.now())
+}
+
+/// Revokes `refresh_token` (RFC 7009) at `revocation_endpoint` through `exchange`: see
+/// [`blocking::revoke`](crate::blocking::revoke). Revoking a store's refresh token and
+/// clearing the store is one call: [`TokenManager::revoke`].
+///
+/// # Errors
+///
+/// As [`blocking::revoke`](crate::blocking::revoke).
+pub async fn revoke<X: AsyncExchange + ?Sized>(
+    exchange: &X,
+    client: &ClientConfig,
+    revocation_endpoint: &str,
+    refresh_token: &RefreshToken,
+) -> Result<(), Error> {
+    let (request, revocation) = oneshot::Revocation::start(client, revocation_endpoint, refresh_token)?;
+    revocation.finish(exchange.execute(request).await)
 }
 
 /// One refresh through `exchange`, its ID token's signature verified: see

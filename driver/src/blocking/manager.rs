@@ -8,8 +8,8 @@ use oidc_refresh_core::{AccessToken, Error, Session};
 
 use super::{Drive, Exchange};
 use crate::clock::{Clock, SystemClock};
-use crate::manager::{Shared, manager_api};
-use crate::store::TokenStore;
+use crate::manager::{Shared, manager_api, revoke_grant};
+use crate::store::{StoreGuard, TokenStore};
 
 /// Hands out valid access tokens to any number of threads, refreshing them through the
 /// sans-IO [`Session`]: one refresh in flight at a time, the new token set stored before
@@ -121,6 +121,65 @@ impl<X: Exchange, S: TokenStore, C: Clock> TokenManager<X, S, C> {
     pub fn force_refresh(&self) -> Result<AccessToken, Error> {
         let mut state = self.inner.refresh.state.lock().unwrap_or_else(PoisonError::into_inner);
         self.run(&mut state, true)
+    }
+
+    /// Signs the user out, in one call: revokes the stored refresh token at
+    /// `revocation_endpoint` (RFC 7009, through this manager's transport and client; most
+    /// providers end the grant's access tokens with it), then clears the store, signs the
+    /// session out and takes the access token off the fresh path. Afterwards
+    /// [`access_token`](Self::access_token) fails with [`Error::is_reauth_required`]
+    /// ([`ConfigError::NoTokens`](oidc_refresh_core::ConfigError::NoTokens)) until a new
+    /// sign-in's set is written to the store ([`TokenStore::init`]).
+    ///
+    /// It runs under the refresh lock (after any refresh in flight; no refresh starts
+    /// meanwhile, and callers that need one wait for it) and the store's lock (other
+    /// processes sharing the store wait too, and then find it empty). A store that holds no
+    /// token set has nothing to revoke: the session is signed out all the same, `Ok`. The
+    /// endpoint is the discovery document's
+    /// [`revocation_endpoint`](oidc_refresh_core::ProviderMetadata::revocation_endpoint).
+    ///
+    /// ```
+    /// use oidc_refresh_core::{ClientConfig, Error, RefreshToken, http};
+    /// use oidc_refresh_driver::blocking::{Exchange, TokenManager};
+    /// use oidc_refresh_driver::store::{MemoryStore, TokenStore};
+    ///
+    /// # struct Canned;
+    /// # impl Exchange for Canned {
+    /// #     fn execute(&self, _: http::Request<Vec<u8>>) -> Result<http::Response<Vec<u8>>, Error> {
+    /// #         Ok(http::Response::new(Vec::new())) // a revocation's 200
+    /// #     }
+    /// # }
+    /// # let transport = Canned;
+    /// let client = ClientConfig::new("https://id.example/token", "my-app")?;
+    /// let store = MemoryStore::from_refresh_token(RefreshToken::new("rt-1"));
+    /// let manager = TokenManager::new(transport, client, store);
+    ///
+    /// manager.revoke("https://id.example/revoke")?; // the user signed out
+    /// assert_eq!(manager.store().load()?, None);
+    /// assert!(manager.access_token().is_err_and(|e| e.is_reauth_required()));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Store`] when the store cannot be locked or read, and the errors of
+    /// [`revoke`](super::revoke) (the endpoint refused before anything is sent, the
+    /// transport's, the server's): the store and the session are then left as they were
+    /// (the next `access_token` hands out the same token). [`Error::Store`] also when the
+    /// provider revoked the token but the store could not be cleared: the session is signed
+    /// out all the same, and the store still holds the revoked set (its next refresh is
+    /// refused, `invalid_grant`).
+    pub fn revoke(&self, revocation_endpoint: &str) -> Result<(), Error> {
+        let mut state = self.inner.refresh.state.lock().unwrap_or_else(PoisonError::into_inner);
+        // A caller that waited for the lock meanwhile runs the session itself, never
+        // sharing an outcome from before this call.
+        state.last = None;
+        revoke_grant! {
+            session: &mut state.session,
+            shared: &*self.inner,
+            endpoint: revocation_endpoint,
+            await: []
+        }
     }
 
     /// One run of the session's loop, with the refresh mutex held.

@@ -1,10 +1,12 @@
 //! The blocking side: [`Exchange`] (all a blocking transport does), the one-shot calls built
-//! on it ([`discover`], [`refresh_tokens`]), [`Drive`] (the session's loop) and
+//! on it ([`discover`], [`refresh_tokens`], [`revoke`]), [`Drive`] (the session's loop) and
 //! [`TokenManager`].
 
 use oidc_refresh_core::ProviderMetadata;
 use oidc_refresh_core::http::{Request, Response};
-use oidc_refresh_core::{AuthResult, ClientConfig, Continuity, Error, IdTokenPayload, RefreshParams};
+use oidc_refresh_core::{
+    AuthResult, ClientConfig, Continuity, Error, IdTokenPayload, RefreshParams, RefreshToken,
+};
 
 use crate::clock::Clock;
 use crate::oneshot;
@@ -73,6 +75,32 @@ pub fn refresh_tokens<X: Exchange + ?Sized, C: Clock + ?Sized>(
     let (request, refresh) = oneshot::Refresh::start(client, params, previous_id_token)?;
     let exchanged = exchange.execute(request);
     refresh.finish(exchanged, clock.now())
+}
+
+/// Revokes `refresh_token` (RFC 7009) at `revocation_endpoint` through `exchange`: one
+/// `POST` with `token_type_hint=refresh_token`, the client authenticated as for a refresh.
+/// Any 200 is success, whatever its body (a token the server no longer knows counts as
+/// revoked). Most providers end the grant's access tokens too; sign the user in again.
+/// Never retries. The endpoint is the discovery document's
+/// [`revocation_endpoint`](ProviderMetadata::revocation_endpoint), or your provider's.
+///
+/// Revoking the refresh token a store holds and clearing the store is one call of a token
+/// manager: [`TokenManager::revoke`].
+///
+/// # Errors
+///
+/// [`Error::Config`] for an endpoint that is not https (plain http only to a loopback host),
+/// or a refresh token or client the core refuses (nothing is sent); the errors of
+/// [`Exchange::execute`]; [`Error::Server`] for an OAuth error (`invalid_client`,
+/// `unsupported_token_type`, ...); [`Error::Protocol`] for any other answer than 200.
+pub fn revoke<X: Exchange + ?Sized>(
+    exchange: &X,
+    client: &ClientConfig,
+    revocation_endpoint: &str,
+    refresh_token: &RefreshToken,
+) -> Result<(), Error> {
+    let (request, revocation) = oneshot::Revocation::start(client, revocation_endpoint, refresh_token)?;
+    revocation.finish(exchange.execute(request))
 }
 
 /// [`refresh_tokens`], with the ID token's signature verified (OIDC Core §3.1.3.7) before

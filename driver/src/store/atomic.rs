@@ -110,12 +110,12 @@ fn is_temporary_of(candidate: &OsStr, name: &OsStr) -> bool {
 /// Flushes a folder's entries (the rename) to disk. Windows cannot open a folder as a file
 /// and has no such step.
 #[cfg(unix)]
-fn sync_folder(dir: &Path) -> io::Result<()> {
+pub(crate) fn sync_folder(dir: &Path) -> io::Result<()> {
     fs::File::open(dir)?.sync_all()
 }
 
 #[cfg(not(unix))]
-fn sync_folder(_dir: &Path) -> io::Result<()> {
+pub(crate) fn sync_folder(_dir: &Path) -> io::Result<()> {
     Ok(())
 }
 

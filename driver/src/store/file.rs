@@ -38,8 +38,8 @@ use super::{StoreGuard, TokenStore};
 ///
 /// [`FileStore::lock`] takes an exclusive advisory lock ([`File::lock`]: `flock(LOCK_EX)` on
 /// Linux and macOS, `LockFileEx` on Windows) on `FILE.lock` beside the store, created with
-/// mode 0600 and never deleted (deleting a lock file while another process waits on it
-/// would let two holders in at once). The lock belongs to the open file, so the kernel
+/// mode 0600 and never deleted, not even by [`clear`](StoreGuard::clear) (deleting a lock
+/// file while another process waits on it would let two holders in at once). The lock belongs to the open file, so the kernel
 /// releases it when the holder's process dies, however it dies: a killed holder never
 /// leaves the store locked. Any program that takes `flock(FILE.lock, LOCK_EX)` around its
 /// reads and writes interoperates with this store and with `oidc-refresh token`.
@@ -147,6 +147,20 @@ impl FileStore {
         write_atomic(&self.path, &json).map_err(|e| self.error(FileStoreErrorKind::Write, e))
     }
 
+    /// Removes the store file (unlinked at once: a reader finds the whole set or no file),
+    /// then flushes the folder so that the removal survives a power loss. A missing file is
+    /// already removed.
+    fn remove(&self) -> Result<(), FileStoreError> {
+        atomic::remove_stale_temporaries(&self.path);
+        match fs::remove_file(&self.path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(self.error(FileStoreErrorKind::Remove, e)),
+        }
+        atomic::sync_folder(atomic::folder_of(&self.path))
+            .map_err(|e| self.error(FileStoreErrorKind::Remove, e))
+    }
+
     fn read(&self) -> Result<Option<TokenSet>, FileStoreError> {
         let bytes = match fs::read(&self.path) {
             Ok(bytes) => bytes,
@@ -221,6 +235,20 @@ impl StoreGuard for FileStoreGuard {
     fn save(&mut self, tokens: &TokenSet) -> Result<(), FileStoreError> {
         self.store.write(tokens)
     }
+
+    /// Removes the store file (the lock file stays: see [the lock](FileStore#the-lock)), and
+    /// flushes the folder. A reader without the lock finds the whole set or no file; a
+    /// process waiting for the lock finds no file once it has it. Temporary files left by
+    /// killed writers are removed first.
+    ///
+    /// # Errors
+    ///
+    /// [`FileStoreErrorKind::Remove`]: the file cannot be removed (it is then still
+    /// stored), or the folder cannot be flushed (it is then removed, and may come back after
+    /// a power loss).
+    fn clear(&mut self) -> Result<(), FileStoreError> {
+        self.store.remove()
+    }
 }
 
 impl Drop for FileStoreGuard {
@@ -281,6 +309,10 @@ mod nonblocking {
             let tokens = tokens.clone();
             blocking(&self.store, FileStoreErrorKind::Write, move |store| store.write(&tokens))
         }
+
+        fn clear(&mut self) -> impl Future<Output = Result<(), FileStoreError>> + Send {
+            blocking(&self.store, FileStoreErrorKind::Remove, |store| store.remove())
+        }
     }
 }
 
@@ -297,6 +329,8 @@ pub enum FileStoreErrorKind {
     Lock,
     /// The new token set cannot be written; the previous one is still stored.
     Write,
+    /// The store file cannot be removed ([`StoreGuard::clear`]); the set is still stored.
+    Remove,
 }
 
 /// A [`FileStore`] error: its [kind](FileStoreErrorKind), the file, and the cause.
@@ -349,6 +383,7 @@ impl fmt::Display for FileStoreError {
             (FileStoreErrorKind::Read, Detail::Io(e)) => write!(f, "cannot read the store {path}: {e}"),
             (FileStoreErrorKind::Lock, Detail::Io(e)) => write!(f, "cannot lock the store ({path}): {e}"),
             (FileStoreErrorKind::Write, Detail::Io(e)) => write!(f, "cannot write the store {path}: {e}"),
+            (FileStoreErrorKind::Remove, Detail::Io(e)) => write!(f, "cannot remove the store {path}: {e}"),
             (_, Detail::Io(e)) => write!(f, "store {path}: {e}"),
             (_, Detail::Malformed(why)) => write!(f, "store {path}: {why}"),
         }

@@ -80,6 +80,10 @@ impl MemoryStore {
     fn replace(&self, tokens: &TokenSet) {
         *self.tokens.lock().unwrap_or_else(PoisonError::into_inner) = Some(tokens.clone());
     }
+
+    fn remove(&self) {
+        *self.tokens.lock().unwrap_or_else(PoisonError::into_inner) = None;
+    }
 }
 
 impl fmt::Debug for MemoryStore {
@@ -138,6 +142,11 @@ impl StoreGuard for MemoryStoreGuard<'_> {
         self.store.replace(tokens);
         Ok(())
     }
+
+    fn clear(&mut self) -> Result<(), Infallible> {
+        self.store.remove();
+        Ok(())
+    }
 }
 
 impl AsyncStoreGuard for MemoryStoreGuard<'_> {
@@ -149,6 +158,11 @@ impl AsyncStoreGuard for MemoryStoreGuard<'_> {
 
     fn save(&mut self, tokens: &TokenSet) -> impl Future<Output = Result<(), Infallible>> + Send {
         self.store.replace(tokens);
+        std::future::ready(Ok(()))
+    }
+
+    fn clear(&mut self) -> impl Future<Output = Result<(), Infallible>> + Send {
+        self.store.remove();
         std::future::ready(Ok(()))
     }
 }
@@ -167,5 +181,32 @@ mod tests {
         );
         let shown = format!("{store:?}");
         assert!(!shown.contains("rt-secret-1"), "{shown}");
+    }
+
+    #[test]
+    fn clear_empties_the_store_under_its_lock_and_twice_is_harmless() {
+        let store = MemoryStore::from_refresh_token(RefreshToken::new("rt-1"));
+        {
+            let mut guard = TokenStore::lock(&store).expect("infallible");
+            StoreGuard::clear(&mut guard).expect("infallible");
+            assert_eq!(StoreGuard::load(&mut guard), Ok(None), "cleared under the lock");
+        }
+        assert_eq!(store.tokens(), None);
+        TokenStore::clear(&store).expect("infallible");
+        assert_eq!(TokenStore::load(&store), Ok(None));
+        // A set written afterwards (a new sign-in) is stored as usual.
+        TokenStore::init(&store, &TokenSet::from_refresh_token(RefreshToken::new("rt-2")))
+            .expect("infallible");
+        assert_eq!(store.tokens().map(|t| t.refresh_token), Some(RefreshToken::new("rt-2")));
+    }
+
+    #[test]
+    fn the_async_clear_empties_the_store() {
+        let store = MemoryStore::from_refresh_token(RefreshToken::new("rt-1"));
+        let runtime = tokio::runtime::Builder::new_current_thread().build().expect("a runtime");
+        runtime.block_on(async {
+            AsyncTokenStore::clear(&store).await.expect("infallible");
+            assert_eq!(AsyncTokenStore::load(&store).await, Ok(None));
+        });
     }
 }

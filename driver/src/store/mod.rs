@@ -9,7 +9,8 @@
 //! under the lock, and if the stored refresh token is not the one you hold, **adopt** the
 //! stored set instead of sending yours; otherwise refresh, **save** the new set, and only then
 //! hand out its access token; then unlock (drop the guard). The drive loops of this crate
-//! follow it; a store only has to provide the lock, the reads and an atomic write.
+//! follow it; a store only has to provide the lock, the reads, an atomic write and a
+//! removal ([`StoreGuard::clear`], for a sign-out: the managers' `revoke`).
 
 use std::future::Future;
 
@@ -109,6 +110,32 @@ pub trait TokenStore: Send + Sync {
         guard.save(&TokenSet::from_refresh_token(refresh_token))?;
         Ok(true)
     }
+
+    /// Removes the token set under the store's lock ([`StoreGuard::clear`]): afterwards
+    /// [`load`](Self::load) is `Ok(None)`, and a refresh waiting for the lock meanwhile
+    /// finds the store empty (the user is signed out: see [`StoreEmptied`](crate::StoreEmptied)).
+    /// Clearing an empty store does nothing. To revoke the refresh token at the provider
+    /// too, use a token manager's `revoke`, which clears the store once the provider said
+    /// yes.
+    ///
+    /// ```
+    /// use oidc_refresh_core::RefreshToken;
+    /// use oidc_refresh_driver::store::{MemoryStore, TokenStore};
+    ///
+    /// let store = MemoryStore::from_refresh_token(RefreshToken::new("rt-1"));
+    /// store.clear()?;
+    /// assert_eq!(store.load()?, None);
+    /// store.clear()?; // nothing to remove: nothing happens
+    /// # Ok::<(), std::convert::Infallible>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// The store's error: it cannot be locked, or the set cannot be removed (it is then
+    /// still stored).
+    fn clear(&self) -> Result<(), Self::Error> {
+        self.lock()?.clear()
+    }
 }
 
 /// The exclusive hold on a [`TokenStore`]: read and write under the lock.
@@ -130,6 +157,17 @@ pub trait StoreGuard {
     ///
     /// The store's error; the previous set is then still stored.
     fn save(&mut self, tokens: &TokenSet) -> Result<(), Self::Error>;
+
+    /// Removes the token set, atomically: a reader sees the old set or none, never a part;
+    /// afterwards [`load`](Self::load) is `Ok(None)`. Removing from an empty store does
+    /// nothing. A store whose lock can lapse removes only while this guard still holds it
+    /// and the store still holds what this guard read: never a newer set another holder
+    /// stored meanwhile (it refuses instead).
+    ///
+    /// # Errors
+    ///
+    /// The store's error; the set is then still stored.
+    fn clear(&mut self) -> Result<(), Self::Error>;
 
     /// Whether this guard still holds the store exclusively, asked right before a refresh
     /// token is sent. A store whose lock can lapse (a lease on a network store, held by a
@@ -237,6 +275,15 @@ pub trait AsyncTokenStore: Send + Sync {
             Ok(true)
         }
     }
+
+    /// Removes the token set under the store's lock (see [`TokenStore::clear`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`TokenStore::clear`].
+    fn clear(&self) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        async move { self.lock().await?.clear().await }
+    }
 }
 
 /// The exclusive hold on an [`AsyncTokenStore`] (sent along with the task that holds it).
@@ -257,6 +304,13 @@ pub trait AsyncStoreGuard: Send {
     ///
     /// As [`StoreGuard::save`].
     fn save(&mut self, tokens: &TokenSet) -> impl Future<Output = Result<(), Self::Error>> + Send;
+
+    /// Removes the token set, atomically (see [`StoreGuard::clear`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`StoreGuard::clear`].
+    fn clear(&mut self) -> impl Future<Output = Result<(), Self::Error>> + Send;
 
     /// Whether this guard still holds the store exclusively (see [`StoreGuard::confirm`]).
     ///

@@ -51,6 +51,11 @@ impl StoreGuard for Guard<'_> {
         Ok(())
     }
 
+    fn clear(&mut self) -> Result<(), Self::Error> {
+        *self.0.tokens.lock().expect("not poisoned") = None;
+        Ok(())
+    }
+
     fn confirm(&mut self) -> Result<bool, Self::Error> {
         let lapsed = self.0.lapses.load(Ordering::SeqCst) > 0;
         if lapsed {

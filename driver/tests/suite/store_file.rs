@@ -415,3 +415,98 @@ fn a_writer_killed_with_sigkill_mid_save_leaves_the_old_or_the_new_set() {
     assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 2);
     assert_eq!(store.load().unwrap(), Some(a));
 }
+
+#[test]
+fn clear_removes_the_store_file_under_the_lock_and_keeps_the_lock_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tokens.json");
+    let store = FileStore::new(&path);
+    store.init(&full_set("x", 3)).unwrap();
+    // A temporary file left by a writer killed before its rename goes too.
+    let stray = dir.path().join(".tokens.json.oidc-refresh-aB3xY9.tmp");
+    fs::write(&stray, "torn").unwrap();
+    {
+        let mut guard = store.lock().unwrap();
+        guard.clear().unwrap();
+        assert_eq!(guard.load().unwrap(), None, "cleared under the lock");
+    }
+    assert_eq!(store.load().unwrap(), None);
+    assert!(!path.exists() && !stray.exists());
+    assert!(store.lock_path().exists(), "the lock file is never deleted");
+    let names: Vec<String> =
+        fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    assert_eq!(names, ["tokens.json.lock"]);
+    // Clearing an empty store does nothing; a new sign-in is stored as usual.
+    store.clear().unwrap();
+    store.init(&full_set("y", 3)).unwrap();
+    assert_eq!(store.load().unwrap(), Some(full_set("y", 3)));
+    assert_eq!(mode(&path), 0o600);
+}
+
+#[test]
+fn a_store_that_cannot_be_removed_is_a_remove_error_and_stays() {
+    let dir = tempfile::tempdir().unwrap();
+    // A folder where the store file should be: nothing is removed.
+    let path = dir.path().join("tokens.json");
+    fs::create_dir(&path).unwrap();
+    fs::write(path.join("inside"), "kept").unwrap();
+    let e = FileStore::new(&path).clear().unwrap_err();
+    assert_eq!(e.kind(), FileStoreErrorKind::Remove, "{e}");
+    assert!(e.to_string().contains("cannot remove the store"), "{e}");
+    assert!(path.join("inside").exists());
+}
+
+/// A refresh waiting for the lock while the store is cleared (a revocation in another
+/// process) finds the store empty: a store failure, never a request, never a write.
+#[test]
+fn a_refresh_waiting_for_the_lock_finds_a_cleared_store_empty() {
+    use oidc_refresh_core::http::{Request, Response};
+    use oidc_refresh_core::{ClientConfig, Error, Session};
+    use oidc_refresh_driver::blocking::{Drive, Exchange};
+    use oidc_refresh_driver::{StoreEmptied, SystemClock};
+
+    struct NoServer;
+    impl Exchange for NoServer {
+        fn execute(&self, _: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, Error> {
+            panic!("nothing may be sent for a cleared store")
+        }
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = FileStore::new(dir.path().join("tokens.json"));
+    store.init(&full_set("x", 3)).unwrap(); // its access token expired long ago
+    let mut guard = store.lock().unwrap();
+    let waiter = {
+        let store = store.clone();
+        thread::spawn(move || {
+            let set = store.load().unwrap().unwrap(); // the lock-free first look
+            let client = ClientConfig::new("https://id.example/token", "app").unwrap();
+            let mut session = Session::new(client).with_tokens(set);
+            Drive::new(&NoServer, &store, &SystemClock).run(&mut session)
+        })
+    };
+    thread::sleep(Duration::from_millis(300)); // the waiter is blocked on the lock
+    guard.clear().unwrap();
+    drop(guard);
+    let e = waiter.join().unwrap().unwrap_err();
+    let Error::Store(store_error) = &e else { panic!("a store failure: {e:?}") };
+    let cause = std::error::Error::source(&**store_error).unwrap();
+    assert!(cause.downcast_ref::<StoreEmptied>().is_some(), "{e}");
+    assert_eq!(store.load().unwrap(), None, "nothing was written back");
+}
+
+#[cfg(feature = "tokio")]
+#[tokio::test]
+async fn the_async_clear_removes_the_store_file() {
+    use oidc_refresh_driver::store::{AsyncStoreGuard, AsyncTokenStore};
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = FileStore::new(dir.path().join("tokens.json"));
+    TokenStore::init(&store, &full_set("x", 3)).unwrap();
+    let mut guard = AsyncTokenStore::lock(&store).await.unwrap();
+    AsyncStoreGuard::clear(&mut guard).await.unwrap();
+    drop(guard);
+    assert_eq!(AsyncTokenStore::load(&store).await.unwrap(), None);
+    AsyncTokenStore::clear(&store).await.unwrap();
+    assert!(!store.path().exists() && store.lock_path().exists());
+}

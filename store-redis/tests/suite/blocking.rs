@@ -159,3 +159,76 @@ fn rediss_with_a_private_ca_and_a_password() {
     let e = stranger.load().unwrap_err();
     assert_eq!(e.kind(), RedisStoreErrorKind::Unavailable, "{e}");
 }
+
+#[test]
+fn clear_deletes_the_set_under_the_lease_and_only_what_it_read() {
+    let server = RedisServer::start();
+    let store = store(&server);
+    store.init(&set("rt-1", Some("at-1"), Some(1_900_000_000))).unwrap();
+    let mut guard = store.lock().unwrap();
+    assert!(guard.load().unwrap().is_some());
+    guard.clear().unwrap();
+    assert_eq!(server.get(KEY), None, "the set is gone");
+    assert_eq!(guard.load().unwrap(), None);
+    guard.clear().unwrap(); // an empty store: nothing to do
+    assert!(server.get(&format!("{KEY}:lease")).is_some(), "the lease is the guard's until dropped");
+    drop(guard);
+    assert!(server.keys("*").is_empty(), "{:?}", server.keys("*"));
+
+    // The store's own call: lock, clear, unlock.
+    store.init(&set("rt-2", None, None)).unwrap();
+    store.clear().unwrap();
+    assert_eq!(store.load().unwrap(), None);
+    assert!(server.keys("*").is_empty(), "{:?}", server.keys("*"));
+
+    // A retry whose first run deleted the set (its reply lost) finds it gone: done.
+    store.init(&set("rt-3", None, None)).unwrap();
+    let mut guard = store.lock().unwrap();
+    guard.load().unwrap();
+    server.del(KEY);
+    guard.clear().unwrap();
+    assert_eq!(server.get(KEY), None);
+}
+
+#[test]
+fn clear_refuses_once_the_lease_lapsed_and_never_deletes_a_newer_set() {
+    let server = RedisServer::start();
+    let store = store(&server);
+    let lease_key = format!("{KEY}:lease");
+    let ours = to_store_json(&set("rt-1", None, None));
+
+    // The lease lapsed and another holder took it and stored a newer set.
+    store.init(&set("rt-1", None, None)).unwrap();
+    let mut guard = store.lock().unwrap();
+    guard.load().unwrap();
+    server.set(&lease_key, "another-holder");
+    let newer = to_store_json(&set("rt-theirs", Some("at-theirs"), Some(1_900_000_000)));
+    server.set(KEY, &newer);
+    let e = guard.clear().unwrap_err();
+    assert_eq!(e.kind(), RedisStoreErrorKind::LeaseLost, "{e}");
+    assert_eq!(server.get(KEY), Some(newer), "the newer set is kept");
+    drop(guard);
+    assert_eq!(server.get(&lease_key), Some(b"another-holder".to_vec()), "another's lease is kept");
+    server.del(&lease_key);
+
+    // The lease lapsed (expired) with the set unchanged: refused all the same.
+    store.init(&set("rt-1", None, None)).unwrap();
+    let mut guard = store.lock().unwrap();
+    guard.load().unwrap();
+    server.del(&lease_key);
+    let e = guard.clear().unwrap_err();
+    assert_eq!(e.kind(), RedisStoreErrorKind::LeaseLost, "{e}");
+    assert_eq!(server.get(KEY), Some(ours.clone()), "nothing removed");
+    drop(guard);
+
+    // The lease is ours but the set changed after this guard read it (written by hand):
+    // the compare-and-delete keeps it.
+    let mut guard = store.lock().unwrap();
+    guard.load().unwrap();
+    let by_hand = to_store_json(&set("rt-by-hand", None, None));
+    server.set(KEY, &by_hand);
+    let e = guard.clear().unwrap_err();
+    assert_eq!(e.kind(), RedisStoreErrorKind::LeaseLost, "{e}");
+    assert!(e.to_string().contains("newer set"), "{e}");
+    assert_eq!(server.get(KEY), Some(by_hand));
+}

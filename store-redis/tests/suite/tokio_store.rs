@@ -9,7 +9,7 @@ use oidc_refresh_core::{ClientConfig, Error, Session};
 use oidc_refresh_driver::SystemClock;
 use oidc_refresh_driver::asynchronous::{AsyncDrive, AsyncExchange};
 use oidc_refresh_driver::store::{AsyncStoreGuard, AsyncTokenStore, Saved, TokenStore, to_store_json};
-use oidc_refresh_redis::RedisStore;
+use oidc_refresh_redis::{RedisStore, RedisStoreErrorKind};
 use oidc_refresh_testing::redis::RedisServer;
 
 use crate::common::{KEY, set, store};
@@ -51,6 +51,34 @@ async fn the_async_store_leases_and_compares_like_the_blocking_one() {
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
     assert_eq!(server.keys("*"), [KEY]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_async_clear_deletes_under_the_lease_and_refuses_once_it_lapsed() {
+    let server = RedisServer::start();
+    let store = store(&server);
+    let lease_key = format!("{KEY}:lease");
+    TokenStore::init(&store, &set("rt-1", None, None)).unwrap();
+    let mut guard = AsyncTokenStore::lock(&store).await.unwrap();
+    assert!(guard.load().await.unwrap().is_some());
+    guard.clear().await.unwrap();
+    assert_eq!(server.get(KEY), None);
+    guard.clear().await.unwrap();
+    drop(guard);
+    TokenStore::init(&store, &set("rt-2", None, None)).unwrap();
+    AsyncTokenStore::clear(&store).await.unwrap();
+    assert_eq!(server.get(KEY), None);
+
+    // Lapsed, and another holder stored a newer set: refused, the newer set kept.
+    TokenStore::init(&store, &set("rt-3", None, None)).unwrap();
+    let mut guard = AsyncTokenStore::lock(&store).await.unwrap();
+    guard.load().await.unwrap();
+    server.set(&lease_key, "another-holder");
+    let newer = to_store_json(&set("rt-theirs", None, None));
+    server.set(KEY, &newer);
+    let e = guard.clear().await.unwrap_err();
+    assert_eq!(e.kind(), RedisStoreErrorKind::LeaseLost, "{e}");
+    assert_eq!(server.get(KEY), Some(newer));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
