@@ -15,6 +15,14 @@ use crate::exit::Failure;
 use crate::files::read_value;
 use crate::transport::TransportArg;
 
+/// The largest `--timeout`: one day. A deadline of 0 makes no sense, so the least is 1 s.
+pub(crate) const MAX_TIMEOUT_SECS: u64 = 86_400;
+/// The largest `--max-body`: 64 MiB (a token response is a few kilobytes; the default is
+/// 1 MiB). The least is 1 byte.
+pub(crate) const MAX_BODY_BYTES: u64 = 64 * 1024 * 1024;
+/// The largest `--leeway`: one hour (0, no leeway, is allowed).
+pub(crate) const MAX_LEEWAY_SECS: u64 = 3_600;
+
 /// Where the token endpoint comes from (exactly one).
 #[derive(Debug, clap::Args)]
 #[group(required = true, multiple = false)]
@@ -74,14 +82,29 @@ pub(crate) struct ClientArgs {
     /// HTTP transport.
     #[arg(long, value_enum, default_value_t = TransportArg::default())]
     pub(crate) transport: TransportArg,
-    /// One deadline, in seconds, for each HTTP exchange as a whole.
-    #[arg(long, value_name = "SECONDS", default_value_t = Options::DEFAULT_TIMEOUT.as_secs())]
+    /// One deadline, in seconds, for each HTTP exchange as a whole (1 to 86400).
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = Options::DEFAULT_TIMEOUT.as_secs(),
+        value_parser = clap::value_parser!(u64).range(1..=MAX_TIMEOUT_SECS)
+    )]
     pub(crate) timeout: u64,
-    /// Cap on a response body, in bytes (a body of exactly this size passes).
-    #[arg(long, value_name = "BYTES", default_value_t = Options::DEFAULT_MAX_BODY)]
+    /// Cap on a response body, in bytes (a body of exactly this size passes; 1 to 67108864).
+    #[arg(
+        long,
+        value_name = "BYTES",
+        default_value_t = Options::DEFAULT_MAX_BODY,
+        value_parser = clap::value_parser!(u64).range(1..=MAX_BODY_BYTES)
+    )]
     pub(crate) max_body: u64,
-    /// ID-token leeway for exp and iat, in seconds.
-    #[arg(long, value_name = "SECONDS", default_value_t = ClientConfig::DEFAULT_LEEWAY.as_secs())]
+    /// ID-token leeway for exp and iat, in seconds (0 to 3600).
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = ClientConfig::DEFAULT_LEEWAY.as_secs(),
+        value_parser = clap::value_parser!(u64).range(0..=MAX_LEEWAY_SECS)
+    )]
     leeway: u64,
     /// Verify every ID token's signature with the JWK Set at this URL (https, or http on
     /// loopback). With --issuer, used instead of the discovery document's jwks_uri.

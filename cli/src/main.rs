@@ -67,7 +67,10 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(&e),
+    };
     init_logging(cli.verbose);
     let result = match cli.command {
         Command::Parse(args) => parse::run(args),
@@ -86,6 +89,29 @@ fn main() -> ExitCode {
             ExitCode::from(f.exit as u8)
         }
     }
+}
+
+/// A command line clap refuses: help and version as clap prints them; any other error as one
+/// line on stderr (clap's message up to its first blank line, without the usage and tips),
+/// exit 2.
+fn usage_error(e: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        let _ = e.print();
+        return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+    }
+    let rendered = e.render().to_string();
+    let message: Vec<&str> = rendered.lines().map(str::trim).take_while(|l| !l.is_empty()).collect();
+    let message = message.join(" ");
+    let message = message.strip_prefix("error: ").unwrap_or(&message);
+    let line: String = message.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let _ = writeln!(io::stderr().lock(), "oidc-refresh: {line}");
+    ExitCode::from(2)
 }
 
 /// Logs (tracing) are off unless `-v` or `RUST_LOG` asks for them; they go to stderr, in

@@ -13,8 +13,8 @@ pub(crate) struct Args {
     /// The response body: a file, or `-` (the default) for standard input.
     #[arg(value_name = "FILE|-")]
     input: Option<std::path::PathBuf>,
-    /// The HTTP status the body came with.
-    #[arg(long, value_name = "CODE", default_value_t = 200)]
+    /// The HTTP status the body came with (100 to 999).
+    #[arg(long, value_name = "CODE", default_value_t = 200, value_parser = clap::value_parser!(u16).range(100..=999))]
     status: u16,
 }
 

@@ -138,7 +138,7 @@ pub(crate) fn open_store(
         StoreSpec::Redis { url, key } => {
             let store = oidc_refresh::store::RedisStore::open(url, key.as_str())
                 .map_err(|e| Failure::usage(format!("the store {spec}: {e}")))?
-                .with_lease(exchange_timeout + Duration::from_secs(5));
+                .with_lease(exchange_timeout.saturating_add(Duration::from_secs(5)));
             command.run(&store, spec)
         }
         #[cfg(not(feature = "redis"))]

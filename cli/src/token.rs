@@ -36,6 +36,9 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(500);
 /// The longest wait between attempts. A `Retry-After` asking for more is honoured by
 /// giving up at once (the exit code is then that of the failure).
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
+/// The largest `--min-ttl`: one day (longer than most access tokens live, so that every run
+/// refreshes).
+const MAX_MIN_TTL_SECS: u64 = 86_400;
 
 /// Arguments of `token`.
 #[derive(Debug, clap::Args)]
@@ -45,8 +48,13 @@ pub(crate) struct Args {
     // --store (or OIDC_REFRESH_STORE) and --store-key.
     #[command(flatten)]
     store: StoreArg,
-    /// Refresh when the stored access token expires within this many seconds.
-    #[arg(long, value_name = "SECONDS", default_value_t = Session::DEFAULT_REFRESH_MARGIN.as_secs())]
+    /// Refresh when the stored access token expires within this many seconds (0 to 86400).
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = Session::DEFAULT_REFRESH_MARGIN.as_secs(),
+        value_parser = clap::value_parser!(u64).range(0..=MAX_MIN_TTL_SECS)
+    )]
     min_ttl: u64,
     /// Refresh even when the stored access token is fresh: once per run, serialised with
     /// the other runs through the lock.

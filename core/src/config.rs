@@ -221,7 +221,8 @@ pub(crate) fn check_client_secret(secret: &ClientSecret) -> Result<(), ConfigErr
 
 /// Parses an endpoint URL (token endpoint, issuer, discovery URL) and enforces
 /// R8 https-except-loopback: absolute `https`, or plain `http` to a loopback host only; no
-/// credentials, no fragment.
+/// credentials, no fragment; a port, when present, in 1..=65535 (`http::Uri` alone would take
+/// `:99999` as no port at all, and so the scheme's default).
 ///
 /// ```
 /// use oidc_refresh_core::{parse_endpoint, ConfigError};
@@ -231,6 +232,7 @@ pub(crate) fn check_client_secret(secret: &ClientSecret) -> Result<(), ConfigErr
 /// assert!(parse_endpoint("http://[::1]/token").is_ok());
 /// assert_eq!(parse_endpoint("http://10.0.0.1/token"), Err(ConfigError::InsecureUrl));
 /// assert!(parse_endpoint("https://user:pw@id.example/token").is_err());
+/// assert!(parse_endpoint("http://127.0.0.1:99999/token").is_err());
 /// ```
 ///
 /// # Errors
@@ -249,12 +251,30 @@ pub fn parse_endpoint(url: &str) -> Result<Uri, ConfigError> {
     if authority.host().is_empty() {
         return Err(ConfigError::InvalidUrl { reason: "no host" });
     }
+    check_port(authority.as_str())?;
     if scheme.eq_ignore_ascii_case("https") {
         Ok(uri)
     } else if scheme.eq_ignore_ascii_case("http") {
         if is_loopback_host(authority.host()) { Ok(uri) } else { Err(ConfigError::InsecureUrl) }
     } else {
         Err(ConfigError::InvalidUrl { reason: "the scheme must be https (or http on loopback)" })
+    }
+}
+
+/// The port of `authority` (`host[:port]`, the host possibly a bracketed IPv6 address), when
+/// present, must be a decimal number in 1..=65535. `http::Uri` accepts `:99999` (and then
+/// reports no port, so that a client would use the scheme's default) and `:0`: both are
+/// refused here, as is an empty port (`host:`).
+fn check_port(authority: &str) -> Result<(), ConfigError> {
+    let after_host = authority.rfind(']').map_or(authority, |i| &authority[i + 1..]);
+    let Some((_, port)) = after_host.rsplit_once(':') else { return Ok(()) };
+    if port.is_empty() {
+        return Err(ConfigError::InvalidUrl { reason: "an empty port" });
+    }
+    match port.bytes().all(|b| b.is_ascii_digit()).then(|| port.parse::<u16>()) {
+        Some(Ok(1..)) => Ok(()),
+        Some(Ok(0)) => Err(ConfigError::InvalidUrl { reason: "port 0 is not a port to connect to" }),
+        _ => Err(ConfigError::InvalidUrl { reason: "the port must be a number from 1 to 65535" }),
     }
 }
 
@@ -351,6 +371,42 @@ mod tests {
         ] {
             assert!(matches!(parse_endpoint(bad), Err(ConfigError::InvalidUrl { .. })), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_port_present_is_1_to_65535() {
+        for ok in [
+            "https://id.example:1/t",
+            "https://id.example:443/t",
+            "https://id.example:65535/t",
+            "http://127.0.0.1:08080/t",
+            "http://[::1]:65535/t",
+            "https://[2001:db8::1]/t",
+        ] {
+            assert!(parse_endpoint(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://127.0.0.1:99999/token",
+            "https://127.0.0.1:99999/",
+            "https://id.example:65536/t",
+            "https://id.example:0/t",
+            "https://id.example:00/t",
+            "https://id.example:/t",
+            "http://[::1]:99999/t",
+            "http://[::1]:/t",
+            "https://id.example:18446744073709551616/t",
+            "http://10.0.0.1:99999/t",
+        ] {
+            let got = parse_endpoint(bad);
+            assert!(matches!(got, Err(ConfigError::InvalidUrl { .. })), "{bad}: {got:?}");
+        }
+        let shown = parse_endpoint("https://id.example:70000/t").err().map(|e| e.to_string());
+        assert_eq!(shown.as_deref(), Some("invalid URL: the port must be a number from 1 to 65535"));
+        for bad in ["", "0", "99999"].map(|p| format!("acme.reach5.net:{p}")) {
+            assert!(ClientConfig::reachfive(&bad, "id").is_err(), "{bad}");
+        }
+        assert!(ClientConfig::reachfive("acme.reach5.net:8443", "id").is_ok());
+        assert!(ClientConfig::new("http://127.0.0.1:99999/token", "id").is_err());
     }
 
     #[test]

@@ -193,6 +193,17 @@ mod tests {
     }
 
     #[test]
+    fn a_token_endpoint_with_an_out_of_range_port_is_unusable() {
+        for port in ["99999", "0", "65536"] {
+            let body = format!(
+                r#"{{"issuer":"https://id.example","token_endpoint":"https://id.example:{port}/t"}}"#
+            );
+            let got = parse(200, &body, "https://id.example");
+            assert!(got.as_ref().is_err_and(|e| e.contains("token_endpoint is unusable")), "{port}: {got:?}");
+        }
+    }
+
+    #[test]
     fn issuer_must_match_exactly() {
         let body = r#"{"issuer":"https://id.example/","token_endpoint":"https://id.example/token","grant_types_supported":["authorization_code"]}"#;
         assert!(parse(200, body, "https://id.example/").is_ok());

@@ -51,18 +51,25 @@ impl Options {
     /// The default cap on a response body: 1 MiB.
     pub const DEFAULT_MAX_BODY: u64 = 1_048_576;
 
+    /// The longest deadline and connect timeout a transport is given: 365 days. A longer
+    /// one (up to [`Duration::MAX`], meaning "no deadline" in practice) is taken as this, so
+    /// that a transport adding it to [`Instant::now`](std::time::Instant::now) cannot overflow.
+    pub const MAX_TIMEOUT: Duration = Duration::from_secs(365 * 86_400);
+
     /// Sets the one deadline of each exchange as a whole: connecting (DNS, TCP, proxy, TLS),
     /// sending, and receiving headers and the whole body. It is not reset by each byte.
+    /// Capped at [`MAX_TIMEOUT`](Self::MAX_TIMEOUT).
     #[must_use]
     pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
+        self.timeout = timeout.min(Self::MAX_TIMEOUT);
         self
     }
 
     /// Sets the connect timeout (DNS, TCP, proxy and TLS handshakes), within the deadline.
+    /// Capped at [`MAX_TIMEOUT`](Self::MAX_TIMEOUT).
     #[must_use]
     pub fn connect_timeout(mut self, connect_timeout: Duration) -> Self {
-        self.connect_timeout = connect_timeout;
+        self.connect_timeout = connect_timeout.min(Self::MAX_TIMEOUT);
         self
     }
 
@@ -162,5 +169,13 @@ mod tests {
         assert_eq!(o.root_certificates_der(), [vec![1, 2, 3]]);
         let shown = format!("{o:?}");
         assert!(shown.contains("extra_root_certificates: 1") && !shown.contains("[1, 2, 3]"), "{shown}");
+    }
+
+    #[test]
+    fn huge_timeouts_are_capped() {
+        let o = Options::default().timeout(Duration::MAX).connect_timeout(Duration::MAX);
+        assert_eq!(o.get_timeout(), Options::MAX_TIMEOUT);
+        assert_eq!(o.get_connect_timeout(), Options::MAX_TIMEOUT);
+        assert!(std::time::Instant::now().checked_add(o.get_timeout()).is_some());
     }
 }

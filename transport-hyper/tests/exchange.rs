@@ -465,3 +465,14 @@ async fn a_garbage_answer_is_other() {
     let e = transport(one_second()).execute(get(&format!("http://{addr}/"))).await.expect_err("not HTTP");
     assert_eq!(kind(&e), Some(TransportErrorKind::Other), "{e}");
 }
+
+#[tokio::test]
+async fn a_deadline_of_duration_max_does_not_overflow() {
+    let (addr, server) = serve_raw(json_ok(TOKEN_BODY)).await;
+    let options =
+        Options::default().timeout(Duration::MAX).connect_timeout(Duration::MAX).proxy_from_env(false);
+    let response = transport(options).execute(get(&format!("http://{addr}/x"))).await.expect("an answer");
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.body(), TOKEN_BODY.as_bytes());
+    assert!(server.await.expect("server task").is_some());
+}

@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests: a panic is a failure report
 
 mod common;
+mod flags;
 mod hostile;
 mod parse;
 #[cfg(feature = "redis")]
