@@ -247,7 +247,7 @@ impl Error {
             Error::IdToken(e) => IdTokenError::from(e.kind()).into(),
             Error::Transport(e) => TransportError {
                 kind: e.kind,
-                source: e.source.as_deref().map(text),
+                source: e.source.as_deref().map(|s| sanitize(&chain_text(s), 400).into()),
                 rotated_refresh_token: None,
             }
             .into(),
@@ -434,23 +434,52 @@ impl TransportError {
     pub fn kind(&self) -> TransportErrorKind {
         self.kind
     }
+
+    /// The HTTP client's error behind this one, to downcast (an `io::Error`, a `hyper` or
+    /// `ureq` error). The message already names it and its causes (sanitised), so it is not
+    /// this error's [`source`](std::error::Error::source): a printer of error chains shows
+    /// each cause once.
+    #[must_use]
+    pub fn cause(&self) -> Option<&(dyn std::error::Error + Send + Sync + 'static)> {
+        self.source.as_deref()
+    }
 }
 
+/// `transport error: {kind}: {cause}`, the cause followed by its own causes (each left out
+/// when the one before already says it): the whole story in one line, with token-like runs
+/// masked.
 impl fmt::Display for TransportError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "transport error: {}", self.kind)?;
         if let Some(source) = &self.source {
-            write!(f, ": {}", Sanitized(&source.to_string(), 300))?;
+            write!(f, ": {}", Sanitized(&chain_text(source.as_ref()), 400))?;
         }
         Ok(())
     }
 }
 
-impl std::error::Error for TransportError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.source.as_deref().map(|e| e as &(dyn std::error::Error + 'static))
+/// `e` and its causes as one text, `: `-separated; a cause whose text the text before
+/// already holds (`io: {io error}`) is not repeated.
+fn chain_text(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut last = text.clone();
+    let mut cause = e.source();
+    for _ in 0..16 {
+        let Some(c) = cause else { break };
+        let shown = c.to_string();
+        if !shown.is_empty() && !last.contains(&shown) {
+            text.push_str(": ");
+            text.push_str(&shown);
+        }
+        last = shown;
+        cause = c.source();
     }
+    text
 }
+
+/// No `source`: the message names the cause and its chain ([`TransportError::cause`] gives
+/// the cause itself), so that each cause is shown once.
+impl std::error::Error for TransportError {}
 
 /// The classes of [`TransportError`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, thiserror::Error)]

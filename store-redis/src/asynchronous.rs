@@ -4,7 +4,7 @@
 use std::time::Instant;
 
 use oidc_refresh_core::TokenSet;
-use oidc_refresh_driver::store::{AsyncStoreGuard, AsyncTokenStore, Saved, to_store_json};
+use oidc_refresh_driver::store::{AsyncStoreGuard, AsyncTokenStore, Saved};
 use redis::aio::MultiplexedConnection;
 use redis::{FromRedisValue, ScriptInvocation};
 
@@ -112,8 +112,10 @@ impl AsyncStoreGuard for AsyncRedisGuard<'_> {
         Ok(tokens)
     }
 
+    /// Writes `tokens` whatever the key holds, followed by the other members of what this
+    /// guard last read (see the blocking [`RedisGuard`](crate::RedisGuard)'s `save`).
     async fn save(&mut self, tokens: &TokenSet) -> Result<(), RedisStoreError> {
-        let json = to_store_json(tokens);
+        let json = RedisStore::encode(tokens, self.read.as_ref());
         self.store.query::<()>(redis::cmd("SET").arg(&self.store.key).arg(&json)).await?;
         self.read = Some(Some(json));
         Ok(())
@@ -152,7 +154,7 @@ impl AsyncStoreGuard for AsyncRedisGuard<'_> {
         &mut self,
         tokens: &TokenSet,
     ) -> impl Future<Output = Result<Saved, RedisStoreError>> + Send {
-        let json = to_store_json(tokens);
+        let tokens = tokens.clone();
         let store: &RedisStore = self.store;
         let cached = self.read.clone();
         let read_slot = &mut self.read;
@@ -162,6 +164,7 @@ impl AsyncStoreGuard for AsyncRedisGuard<'_> {
                 // Nothing read under this lease: what there is now is what to compare with.
                 None => store.read_async().await?,
             };
+            let json = RedisStore::encode(&tokens, Some(&read));
             let had = u8::from(read.is_some());
             let expected: Vec<u8> = read.unwrap_or_default();
             let written: i64 =

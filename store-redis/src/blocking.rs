@@ -3,7 +3,7 @@
 use std::time::Instant;
 
 use oidc_refresh_core::TokenSet;
-use oidc_refresh_driver::store::{Saved, StoreGuard, TokenStore, to_store_json};
+use oidc_refresh_driver::store::{Saved, StoreGuard, TokenStore};
 
 use crate::error::RedisStoreError;
 use crate::scripts::{ACQUIRE, COMPARE_AND_DELETE, COMPARE_AND_SET, CONFIRM, RELEASE, holder_id};
@@ -59,10 +59,11 @@ impl StoreGuard for RedisGuard<'_> {
         Ok(tokens)
     }
 
-    /// Writes `tokens` whatever the key holds (an explicit replacement: `init`, `seed`).
+    /// Writes `tokens` whatever the key holds (an explicit replacement: `init`, `seed`),
+    /// followed by the other members of what this guard last read (none if it read nothing).
     fn save(&mut self, tokens: &TokenSet) -> Result<(), RedisStoreError> {
         let store = self.store;
-        let json = to_store_json(tokens);
+        let json = RedisStore::encode(tokens, self.read.as_ref());
         store.blocking(|c| redis::cmd("SET").arg(&store.key).arg(&json).query::<()>(c))?;
         self.read = Some(Some(json));
         Ok(())
@@ -115,7 +116,7 @@ impl StoreGuard for RedisGuard<'_> {
             return self.save_if_unchanged(tokens);
         };
         let store = self.store;
-        let json = to_store_json(tokens);
+        let json = RedisStore::encode(tokens, Some(&read));
         let (had, expected) = match &read {
             Some(bytes) => ("1", bytes.as_slice()),
             None => ("0", &[][..]),

@@ -7,13 +7,16 @@ use std::time::Duration;
 
 use oidc_refresh_core::TokenSet;
 use oidc_refresh_driver::Options;
-use oidc_refresh_driver::store::from_store_json;
+use oidc_refresh_driver::store::{
+    UnknownMembers, from_store_json, from_store_json_keeping, to_store_json_keeping,
+};
 
 use crate::error::{RedisStoreError, RedisStoreErrorKind};
 
 /// One grant's token set on Redis (or Valkey), shared by every process of a fleet: the
-/// value at `KEY` is a string holding exactly the JSON of a file store, and the store uses
-/// one other key, `KEY:lease`, and no other.
+/// value at `KEY` is a string holding exactly the JSON of a file store (an object; members
+/// that are not a token set's are kept through a refresh), and the store uses one other key,
+/// `KEY:lease`, and no other.
 ///
 /// A refresh takes the **lease** (`SET KEY:lease ID NX PX`, released only by its holder),
 /// re-reads the set, and checks the lease is still its own right before the refresh token
@@ -206,6 +209,19 @@ impl RedisStore {
     pub(crate) fn decode(&self, raw: Option<&[u8]>) -> Result<Option<TokenSet>, RedisStoreError> {
         raw.map(|bytes| from_store_json(bytes).map_err(|e| RedisStoreError::malformed(&self.key, e)))
             .transpose()
+    }
+
+    /// The JSON to write for `tokens`, keeping the members of what the key held when the guard
+    /// last read it (`read`) that are not a token set's: another tool's, or a newer
+    /// version's. Nothing read (an `init`), or nothing there, keeps nothing.
+    pub(crate) fn encode(tokens: &TokenSet, read: Option<&Option<Vec<u8>>>) -> Vec<u8> {
+        let unknown = match read {
+            Some(Some(bytes)) => {
+                from_store_json_keeping(bytes).map(|(_, unknown)| unknown).unwrap_or_default()
+            }
+            _ => UnknownMembers::default(),
+        };
+        to_store_json_keeping(tokens, &unknown)
     }
 
     /// A removal refused: the lease lapsed, or the set changed under it.

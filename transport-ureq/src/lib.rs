@@ -90,6 +90,8 @@ pub use oidc_refresh_driver::Options;
 use oidc_refresh_driver::blocking::{self, Exchange};
 use oidc_refresh_driver::{SystemClock, log, refusal};
 use ureq::tls::{Certificate, RootCerts, TlsConfig, TlsProvider};
+use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
+use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 
 /// The `User-Agent` of every request.
 const USER_AGENT: &str = concat!("oidc-refresh/", env!("CARGO_PKG_VERSION"), " (ureq)");
@@ -164,7 +166,8 @@ impl Transport {
             .user_agent(USER_AGENT)
             .accept_encoding(ureq::config::AutoHeaderValue::None)
             .build();
-        Self { agent: ureq::Agent::new_with_config(config), options }
+        let agent = ureq::Agent::with_parts(config, DefaultConnector::default(), NameResolver::default());
+        Self { agent, options }
     }
 
     /// The options this transport was built with.
@@ -345,6 +348,9 @@ fn io_kind(e: &io::Error) -> TransportErrorKind {
     if e.get_ref().is_some_and(|inner| inner.is::<rustls::Error>()) {
         return K::Tls;
     }
+    if e.get_ref().is_some_and(|inner| inner.is::<NameNotResolved>()) {
+        return K::Connect;
+    }
     match e.kind() {
         Io::TimedOut | Io::WouldBlock => K::Timeout,
         Io::ConnectionRefused | Io::HostUnreachable | Io::NetworkUnreachable | Io::AddrNotAvailable => {
@@ -354,3 +360,42 @@ fn io_kind(e: &io::Error) -> TransportErrorKind {
         _ => K::Other,
     }
 }
+
+/// ureq's resolver (the system's), whose failures say what they are: ureq reports the
+/// system resolver's error as a bare `io::Error` of no particular kind, which would read as
+/// [`TransportErrorKind::Other`]; a name that does not resolve is a connect failure
+/// ([`TransportErrorKind::Connect`], retryable), as in the hyper transport.
+#[derive(Debug, Default)]
+struct NameResolver(DefaultResolver);
+
+impl Resolver for NameResolver {
+    fn resolve(
+        &self,
+        uri: &ureq::http::Uri,
+        config: &ureq::config::Config,
+        timeout: NextTimeout,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        self.0.resolve(uri, config, timeout).map_err(|e| match e {
+            ureq::Error::Io(cause) => {
+                let host = uri.host().unwrap_or_default().to_owned();
+                ureq::Error::Io(io::Error::new(cause.kind(), NameNotResolved { host, cause }))
+            }
+            e => e,
+        })
+    }
+}
+
+/// The system resolver's failure for `host`; the message names its cause (no `source`).
+#[derive(Debug)]
+struct NameNotResolved {
+    host: String,
+    cause: io::Error,
+}
+
+impl fmt::Display for NameNotResolved {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "cannot resolve {}: {}", self.host, self.cause)
+    }
+}
+
+impl std::error::Error for NameNotResolved {}

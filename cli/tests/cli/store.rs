@@ -413,3 +413,66 @@ fn token_uses_the_store_init_wrote_and_the_environment_named() {
     assert_eq!(v["token_type"], stored["token_type"]);
     assert_eq!(v["expires_at"], stored["expires_at"]);
 }
+
+#[test]
+fn a_store_that_is_json_but_not_an_object_is_exit_2_for_show_and_token_and_sends_nothing() {
+    let p = Provider::start();
+    let dir = Dir::new();
+    let store = dir.join("tokens.json");
+    let secretish = "rt-secret-value-0123456789";
+    let six = format!(r#"["{secretish}","at-secret-value-0123456789","Bearer","openid",null,99999999999]"#);
+    let cases = [
+        ("an array", format!(r#"["{secretish}"]"#)),
+        ("an array", six),
+        ("a string", format!(r#""{secretish}""#)),
+        ("a number", "1234567".to_owned()),
+    ];
+    let before = p.stats();
+    for (what, content) in &cases {
+        fs::write(&store, content).unwrap();
+        let line = usage_failure(&store_cmd(&["show", "--store", path(&store)]).output().unwrap());
+        assert!(line.contains("tokens.json") && line.contains(&format!("holds {what}")), "{what}: {line}");
+        assert!(!line.contains("secret") && !line.contains("1234567"), "{what}: {line}");
+        let out = Command::new(bin())
+            .args(["token", "--issuer", &p.issuer, "--client-id", "public-client", "--store", path(&store)])
+            .env_remove(STORE_ENV)
+            .env_remove("RUST_LOG")
+            .env_remove("OIDC_REFRESH_CLIENT_SECRET")
+            .output()
+            .unwrap();
+        let line = usage_failure(&out);
+        assert!(line.contains("malformed") && line.contains(&format!("holds {what}")), "{what}: {line}");
+        assert!(!line.contains("secret"), "{what}: {line}");
+        assert_eq!(fs::read_to_string(&store).unwrap(), *content, "{what}: untouched");
+    }
+    assert_eq!(p.stats(), before, "nothing was sent");
+}
+
+#[test]
+fn members_of_another_tool_survive_a_refresh_by_token() {
+    let p = Provider::start();
+    let login = p.login("public-client", None);
+    let dir = Dir::new();
+    let store = dir.join("tokens.json");
+    let rt = field(&login, "refresh_token");
+    let stored = json!({"refresh_token": rt, "x-other-tool": {"a": 1}});
+    fs::write(&store, serde_json::to_vec(&stored).unwrap()).unwrap();
+    let out = Command::new(bin())
+        .args(["token", "--issuer", &p.issuer, "--client-id", "public-client", "--store", path(&store)])
+        .env_remove(STORE_ENV)
+        .env_remove("RUST_LOG")
+        .env_remove("OIDC_REFRESH_CLIENT_SECRET")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "exit {:?}: {}", out.status.code(), String::from_utf8_lossy(&out.stderr));
+    let after = json_file(&store);
+    assert_ne!(after["refresh_token"], rt, "the provider rotates");
+    assert_eq!(
+        format!("{}\n", after["access_token"].as_str().unwrap()),
+        String::from_utf8(out.stdout).unwrap()
+    );
+    assert_eq!(after["x-other-tool"], json!({"a": 1}), "{after}");
+    // show reads such a store (it shows the token set's members only).
+    let v = shown(&store_cmd(&["show", "--store", path(&store)]).output().unwrap());
+    assert_eq!(v["refresh_token"], "<redacted>");
+}

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use oidc_refresh_core::TokenSet;
 
 use super::atomic::{self, write_atomic};
-use super::json::{from_store_json, to_store_json};
+use super::json::{UnknownMembers, from_store_json_keeping, to_store_json_keeping};
 use super::{StoreGuard, TokenStore};
 
 /// A store in one JSON file, shared safely by any number of threads, tasks
@@ -28,6 +28,9 @@ use super::{StoreGuard, TokenStore};
 ///   "expires_at": 1700003600
 /// }
 /// ```
+///
+/// Anything but a JSON object is malformed. Other members of the object (another tool's, or
+/// a newer version's) are kept: a guard that read the set writes them back after its own.
 ///
 /// Every write replaces the file atomically with [`write_atomic`] (a temporary file in the
 /// same folder, mode 0600, `fsync`, rename, `fsync` of the folder): a reader, or a process
@@ -124,7 +127,7 @@ impl FileStore {
     pub fn try_lock(&self) -> Result<Option<FileStoreGuard>, FileStoreError> {
         let file = self.open_lock_file()?;
         match file.try_lock() {
-            Ok(()) => Ok(Some(FileStoreGuard { store: self.clone(), lock: file })),
+            Ok(()) => Ok(Some(FileStoreGuard::new(self.clone(), file))),
             Err(TryLockError::WouldBlock) => Ok(None),
             Err(TryLockError::Error(e)) => Err(self.error(FileStoreErrorKind::Lock, e)),
         }
@@ -141,8 +144,8 @@ impl FileStore {
         options.open(&self.lock_path).map_err(|e| self.error(FileStoreErrorKind::Lock, e))
     }
 
-    fn write(&self, tokens: &TokenSet) -> Result<(), FileStoreError> {
-        let json = to_store_json(tokens);
+    fn write(&self, tokens: &TokenSet, unknown: &UnknownMembers) -> Result<(), FileStoreError> {
+        let json = to_store_json_keeping(tokens, unknown);
         atomic::remove_stale_temporaries(&self.path);
         write_atomic(&self.path, &json).map_err(|e| self.error(FileStoreErrorKind::Write, e))
     }
@@ -162,12 +165,17 @@ impl FileStore {
     }
 
     fn read(&self) -> Result<Option<TokenSet>, FileStoreError> {
+        Ok(self.read_keeping()?.map(|(tokens, _)| tokens))
+    }
+
+    /// The set and the object's other members.
+    fn read_keeping(&self) -> Result<Option<(TokenSet, UnknownMembers)>, FileStoreError> {
         let bytes = match fs::read(&self.path) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(self.error(FileStoreErrorKind::Read, e)),
         };
-        from_store_json(&bytes).map(Some).map_err(|e| FileStoreError {
+        from_store_json_keeping(&bytes).map(Some).map_err(|e| FileStoreError {
             kind: FileStoreErrorKind::Malformed,
             path: self.path.clone(),
             detail: Detail::Malformed(e.to_string()),
@@ -196,7 +204,7 @@ impl TokenStore for FileStore {
         let file = self.open_lock_file()?;
         loop {
             match file.lock() {
-                Ok(()) => return Ok(FileStoreGuard { store: self.clone(), lock: file }),
+                Ok(()) => return Ok(FileStoreGuard::new(self.clone(), file)),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(self.error(FileStoreErrorKind::Lock, e)),
             }
@@ -212,9 +220,23 @@ impl TokenStore for FileStore {
 pub struct FileStoreGuard {
     store: FileStore,
     lock: File,
+    /// The members of the object last read that are not a token set's: written back by
+    /// `save`.
+    unknown: UnknownMembers,
 }
 
 impl FileStoreGuard {
+    fn new(store: FileStore, lock: File) -> Self {
+        Self { store, lock, unknown: UnknownMembers::default() }
+    }
+
+    /// Keeps the unknown members of what was read, for the next save.
+    fn keep(&mut self, read: Option<(TokenSet, UnknownMembers)>) -> Option<TokenSet> {
+        let (tokens, unknown) = read.unzip();
+        self.unknown = unknown.unwrap_or_default();
+        tokens
+    }
+
     /// The store this guard locks.
     #[must_use]
     pub fn store(&self) -> &FileStore {
@@ -225,15 +247,19 @@ impl FileStoreGuard {
 impl StoreGuard for FileStoreGuard {
     type Error = FileStoreError;
 
+    /// Reads the set, and keeps the object's other members for [`save`](Self::save).
     fn load(&mut self) -> Result<Option<TokenSet>, FileStoreError> {
-        self.store.read()
+        let read = self.store.read_keeping()?;
+        Ok(self.keep(read))
     }
 
     /// Replaces the store file atomically ([`write_atomic`]) with `tokens` as pretty JSON
-    /// and a trailing newline, mode 0600. Temporary files left by writers killed before
-    /// their rename are removed first (safe: every writer holds this lock).
+    /// and a trailing newline, mode 0600, followed by the other members of the object this
+    /// guard last [loaded](Self::load) (none when it loaded nothing: an `init`). Temporary
+    /// files left by writers killed before their rename are removed first (safe: every
+    /// writer holds this lock).
     fn save(&mut self, tokens: &TokenSet) -> Result<(), FileStoreError> {
-        self.store.write(tokens)
+        self.store.write(tokens, &self.unknown)
     }
 
     /// Removes the store file (the lock file stays: see [the lock](FileStore#the-lock)), and
@@ -247,7 +273,9 @@ impl StoreGuard for FileStoreGuard {
     /// stored), or the folder cannot be flushed (it is then removed, and may come back after
     /// a power loss).
     fn clear(&mut self) -> Result<(), FileStoreError> {
-        self.store.remove()
+        self.store.remove()?;
+        self.unknown = UnknownMembers::default();
+        Ok(())
     }
 }
 
@@ -267,7 +295,7 @@ mod nonblocking {
 
     use oidc_refresh_core::TokenSet;
 
-    use super::{FileStore, FileStoreError, FileStoreErrorKind, FileStoreGuard};
+    use super::{FileStore, FileStoreError, FileStoreErrorKind, FileStoreGuard, UnknownMembers};
     use crate::store::{AsyncStoreGuard, AsyncTokenStore, TokenStore};
 
     /// Runs `call` on tokio's blocking pool; a task that cannot run (the runtime is shutting
@@ -301,17 +329,20 @@ mod nonblocking {
     impl AsyncStoreGuard for FileStoreGuard {
         type Error = FileStoreError;
 
-        fn load(&mut self) -> impl Future<Output = Result<Option<TokenSet>, FileStoreError>> + Send {
-            blocking(&self.store, FileStoreErrorKind::Read, |store| store.read())
+        async fn load(&mut self) -> Result<Option<TokenSet>, FileStoreError> {
+            let read = blocking(&self.store, FileStoreErrorKind::Read, |store| store.read_keeping()).await?;
+            Ok(self.keep(read))
         }
 
         fn save(&mut self, tokens: &TokenSet) -> impl Future<Output = Result<(), FileStoreError>> + Send {
-            let tokens = tokens.clone();
-            blocking(&self.store, FileStoreErrorKind::Write, move |store| store.write(&tokens))
+            let (tokens, unknown) = (tokens.clone(), self.unknown.clone());
+            blocking(&self.store, FileStoreErrorKind::Write, move |store| store.write(&tokens, &unknown))
         }
 
-        fn clear(&mut self) -> impl Future<Output = Result<(), FileStoreError>> + Send {
-            blocking(&self.store, FileStoreErrorKind::Remove, |store| store.remove())
+        async fn clear(&mut self) -> Result<(), FileStoreError> {
+            blocking(&self.store, FileStoreErrorKind::Remove, |store| store.remove()).await?;
+            self.unknown = UnknownMembers::default();
+            Ok(())
         }
     }
 }
@@ -322,7 +353,8 @@ mod nonblocking {
 pub enum FileStoreErrorKind {
     /// The store file exists but cannot be read.
     Read,
-    /// The store file is not a token set: not JSON, not an object, `refresh_token`
+    /// The store file is not a token set: not JSON, not an object (an array, a string, a
+    /// number), `refresh_token`
     /// missing, a member of the wrong type, a repeated member, or empty.
     Malformed,
     /// The lock file cannot be created or opened, or locking failed.

@@ -23,7 +23,10 @@ mod memory;
 
 pub use atomic::write_atomic;
 pub use file::{FileStore, FileStoreError, FileStoreErrorKind, FileStoreGuard};
-pub use json::{MalformedStore, from_store_json, to_store_json};
+pub use json::{
+    MalformedStore, UnknownMembers, from_store_json, from_store_json_keeping, to_store_json,
+    to_store_json_keeping,
+};
 pub use memory::{MemoryStore, MemoryStoreGuard};
 
 /// Blocking storage for one grant's [`TokenSet`], shared by every thread and process that

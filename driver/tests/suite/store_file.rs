@@ -269,6 +269,10 @@ fn a_malformed_store_is_an_error_that_never_shows_its_content() {
         r#"{"refresh_token":"rt","expires_at":1.5}"#,
         r#"{"refresh_token":"rt","refresh_token":"at-secret-value"}"#,
         r#"{"refresh_token":"rt"} trailing"#,
+        r#"["at-secret-value"]"#,
+        r#"["at-secret-value","at-secret-value","Bearer","openid",null,99999999999]"#,
+        r#""at-secret-value""#,
+        "1234567",
     ] {
         fs::write(&path, bad).unwrap();
         let e = store.load().unwrap_err();
@@ -509,4 +513,80 @@ async fn the_async_clear_removes_the_store_file() {
     assert_eq!(AsyncTokenStore::load(&store).await.unwrap(), None);
     AsyncTokenStore::clear(&store).await.unwrap();
     assert!(!store.path().exists() && store.lock_path().exists());
+}
+
+use oidc_refresh_core::http::{Request as HttpRequest, Response as HttpResponse};
+
+/// A server that answers every refresh with `rt-2` / `at-2`.
+struct Rotates;
+
+impl oidc_refresh_driver::blocking::Exchange for Rotates {
+    fn execute(&self, _: HttpRequest<Vec<u8>>) -> Result<HttpResponse<Vec<u8>>, oidc_refresh_core::Error> {
+        let body =
+            br#"{"access_token":"at-2","token_type":"Bearer","expires_in":3600,"refresh_token":"rt-2"}"#;
+        Ok(HttpResponse::new(body.to_vec()))
+    }
+}
+
+#[test]
+fn json_that_is_not_an_object_is_never_read_by_position() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.json");
+    let store = FileStore::new(&path);
+    let six = r#"["rt-secret","at-secret","Bearer","openid",null,99999999999]"#;
+    for (bad, what) in
+        [(r#"["rt-secret"]"#, "an array"), (six, "an array"), (r#""rt""#, "a string"), ("7", "a number")]
+    {
+        fs::write(&path, bad).unwrap();
+        let e = store.load().unwrap_err();
+        assert_eq!(e.kind(), FileStoreErrorKind::Malformed, "{bad}");
+        assert!(e.to_string().contains(&format!("holds {what}, not a JSON object")), "{e}");
+        assert!(!e.to_string().contains("secret"), "{e}");
+        assert_eq!(fs::read_to_string(&path).unwrap(), bad, "untouched");
+    }
+}
+
+#[test]
+fn members_of_another_tool_survive_a_refresh_and_init_replaces_them() {
+    use oidc_refresh_core::{ClientConfig, Session};
+    use oidc_refresh_driver::SystemClock;
+    use oidc_refresh_driver::blocking::Drive;
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tokens.json");
+    let store = FileStore::new(&path);
+    fs::write(&path, r#"{"refresh_token":"rt","x-other-tool":{"a":1}}"#).unwrap();
+    let client = ClientConfig::new("https://id.example/token", "app").unwrap();
+    let ready = Drive::new(&Rotates, &store, &SystemClock).run(&mut Session::new(client)).unwrap();
+    assert_eq!(ready.access_token.expose_secret(), "at-2");
+    let text = fs::read_to_string(&path).unwrap();
+    assert!(text.starts_with("{\n  \"refresh_token\": \"rt-2\",\n"), "{text}");
+    assert!(text.contains("\"access_token\": \"at-2\""), "{text}");
+    assert!(text.ends_with("\"x-other-tool\": {\n    \"a\": 1\n  }\n}\n"), "{text}");
+    // A guard's save after its load keeps them too; one that loaded nothing (init) does not.
+    let mut guard = store.lock().unwrap();
+    let set = guard.load().unwrap().unwrap();
+    guard.save(&TokenSet::from_refresh_token(RefreshToken::new("rt-3"))).unwrap();
+    drop(guard);
+    assert!(fs::read_to_string(&path).unwrap().contains("x-other-tool"));
+    store.init(&set).unwrap();
+    assert!(!fs::read_to_string(&path).unwrap().contains("x-other-tool"));
+}
+
+#[cfg(feature = "tokio")]
+#[tokio::test]
+async fn the_async_guard_keeps_members_of_another_tool() {
+    use oidc_refresh_driver::store::{AsyncStoreGuard, AsyncTokenStore};
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tokens.json");
+    let store = FileStore::new(&path);
+    fs::write(&path, r#"{"refresh_token":"rt","x-other-tool":{"a":1}}"#).unwrap();
+    let mut guard = AsyncTokenStore::lock(&store).await.unwrap();
+    let mut set = AsyncStoreGuard::load(&mut guard).await.unwrap().unwrap();
+    set.refresh_token = RefreshToken::new("rt-2");
+    AsyncStoreGuard::save_if_unchanged(&mut guard, &set).await.unwrap();
+    drop(guard);
+    let text = fs::read_to_string(&path).unwrap();
+    assert!(text.contains("\"rt-2\"") && text.contains("\"x-other-tool\": {\n    \"a\": 1\n  }"), "{text}");
 }

@@ -8,7 +8,7 @@ use std::thread;
 use oidc_refresh_core::http::{Request, Response};
 use oidc_refresh_core::{ClientConfig, Error, RefreshToken, Session};
 use oidc_refresh_driver::blocking::{Drive, Exchange};
-use oidc_refresh_driver::store::TokenStore;
+use oidc_refresh_driver::store::{TokenStore, from_store_json_keeping, to_store_json};
 use oidc_refresh_driver::{SystemClock, Via};
 use oidc_refresh_redis::RedisStore;
 use oidc_refresh_testing::redis::RedisServer;
@@ -86,4 +86,23 @@ fn many_holders_with_their_own_connections_refresh_once_per_round() {
         store.init(&expired).unwrap();
     }
     assert_eq!(server.keys("*"), [KEY]);
+}
+
+#[test]
+fn members_of_another_tool_survive_a_refresh_and_the_compare_and_set() {
+    let server = RedisServer::start();
+    server.set(KEY, r#"{"refresh_token":"rt-0","x-other-tool":{"a":1}}"#);
+    let store = RedisStore::open(&server.url(), KEY).unwrap();
+    let provider = SingleUse::default();
+    let ready = Drive::new(&provider, &store, &SystemClock).run(&mut Session::new(client())).unwrap();
+    assert_eq!((ready.access_token.expose_secret(), ready.via), ("at-1", Via::Refreshed));
+    let stored = server.get(KEY).expect("stored");
+    let (set, unknown) = from_store_json_keeping(&stored).unwrap();
+    assert_eq!(set.refresh_token, RefreshToken::new("rt-1"));
+    assert_eq!(unknown.names().collect::<Vec<_>>(), ["x-other-tool"]);
+    let text = String::from_utf8(stored).unwrap();
+    assert!(text.contains("\"x-other-tool\": {\n    \"a\": 1\n  }"), "{text}");
+    // An explicit replacement (`init`: nothing read) keeps nothing.
+    store.init(&crate::common::set("rt-9", None, None)).unwrap();
+    assert_eq!(server.get(KEY), Some(to_store_json(&crate::common::set("rt-9", None, None))));
 }

@@ -77,3 +77,20 @@ fn an_unusable_url_is_invalid() {
         assert_eq!(e.kind(), RedisStoreErrorKind::InvalidUrl, "{url}: {e}");
     }
 }
+
+#[test]
+fn a_value_that_is_json_but_not_an_object_is_malformed_and_never_read_by_position() {
+    let server = RedisServer::start();
+    let store = store(&server);
+    let six = r#"["rt-secret","at-secret","Bearer","openid",null,99999999999]"#;
+    for value in [r#"["rt-secret"]"#, six, r#""rt-secret""#, "12345"] {
+        server.set(KEY, value);
+        let e = store.load().unwrap_err();
+        assert_eq!(e.kind(), RedisStoreErrorKind::Malformed, "{e}");
+        assert!(e.to_string().contains("not a JSON object"), "{e}");
+        assert!(!e.to_string().contains("secret") && !e.to_string().contains("12345"), "{e}");
+        let e = store.lock().unwrap().load().unwrap_err();
+        assert_eq!(e.kind(), RedisStoreErrorKind::Malformed, "{e}");
+        assert_eq!(server.get(KEY).as_deref(), Some(value.as_bytes()), "untouched");
+    }
+}

@@ -105,3 +105,17 @@ async fn many_tasks_with_their_own_stores_refresh_once() {
     assert_eq!(provider.refreshes.load(Ordering::SeqCst), 1);
     assert_eq!(provider.replays.load(Ordering::SeqCst), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_async_store_keeps_members_of_another_tool_through_a_refresh() {
+    let server = RedisServer::start();
+    server.set(KEY, r#"{"refresh_token":"rt-0","x-other-tool":{"a":1}}"#);
+    let store = store(&server);
+    let exchange = AsyncSingleUse(Arc::new(SingleUse::default()));
+    let mut session = Session::new(ClientConfig::new("https://id.example/token", "app").unwrap());
+    let ready = AsyncDrive::new(&exchange, &store, &SystemClock).run(&mut session).await.unwrap();
+    assert_eq!(ready.access_token.expose_secret(), "at-1");
+    let stored = String::from_utf8(server.get(KEY).expect("stored")).unwrap();
+    assert!(stored.contains("\"refresh_token\": \"rt-1\""), "{stored}");
+    assert!(stored.contains("\"x-other-tool\": {\n    \"a\": 1\n  }"), "{stored}");
+}
