@@ -253,7 +253,9 @@ impl Claim {
     /// The index into [`STRING_CLAIMS`] of a string claim.
     #[inline(always)]
     fn string_index(id: u8) -> Option<usize> {
-        usize::from(id).checked_sub(1).filter(|&i| i < N_STRINGS)
+        // Id 0 wraps to 255, past the string claims.
+        let i = usize::from(id.wrapping_sub(1));
+        (i < N_STRINGS).then_some(i)
     }
 }
 
@@ -450,13 +452,16 @@ impl IdTokenPayload {
         if m.needs_check() {
             json::check_text(doc.get(m.value)).map_err(|e| JwtError::from_object(Segment::Payload, e))?;
         }
-        let claim = Claim::from_id(m.id);
-        if m.kind == Kind::Null && claim.is_known() {
+        // The string claims first (most claims): their ids are a range, told without the enum.
+        if let Some(i) = Claim::string_index(m.id) {
+            if m.kind != Kind::Null {
+                let span = doc.string(m).ok_or_else(|| invalid(STRING_CLAIMS[i].0, "expected a string"))?;
+                self.strings[i] = OptSpan::some(span);
+            }
             return Ok(());
         }
-        if let Some(i) = Claim::string_index(m.id) {
-            let span = doc.string(m).ok_or_else(|| invalid(STRING_CLAIMS[i].0, "expected a string"))?;
-            self.strings[i] = OptSpan::some(span);
+        let claim = Claim::from_id(m.id);
+        if m.kind == Kind::Null && claim.is_known() {
             return Ok(());
         }
         match claim {

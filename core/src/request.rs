@@ -7,6 +7,7 @@ use http::{HeaderValue, Method, Request};
 
 use crate::config::{BodyFormat, ClientAuth, ClientConfig, check_client_secret};
 use crate::error::ConfigError;
+use crate::json;
 use crate::secret::RefreshToken;
 use crate::syntax::{check_refresh_token_str, check_scope};
 
@@ -116,22 +117,22 @@ pub fn build_refresh_request(
 
     let (body, content_type) = match config.body_format() {
         BodyFormat::Form => {
-            let mut form = form_urlencoded::Serializer::new(String::with_capacity(64 + refresh_token.len()));
-            form.append_pair("grant_type", "refresh_token");
-            form.append_pair("refresh_token", refresh_token);
+            let mut form = String::with_capacity(64 + refresh_token.len());
+            form_pair(&mut form, "grant_type", "refresh_token");
+            form_pair(&mut form, "refresh_token", refresh_token);
             if let Some(scope) = params.scope {
-                form.append_pair("scope", scope);
+                form_pair(&mut form, "scope", scope);
             }
             if let Some(id) = client_id {
-                form.append_pair("client_id", id);
+                form_pair(&mut form, "client_id", id);
             }
             if let Some(secret) = secret_in_body {
-                form.append_pair("client_secret", secret);
+                form_pair(&mut form, "client_secret", secret);
             }
             for (name, value) in &params.extra {
-                form.append_pair(name, value);
+                form_pair(&mut form, name, value);
             }
-            (form.finish().into_bytes(), "application/x-www-form-urlencoded")
+            (form.into_bytes(), "application/x-www-form-urlencoded")
         }
         BodyFormat::Json => {
             // R3 reachfive-json-body-exact: exactly these keys in this order, as ReachFive's
@@ -212,9 +213,9 @@ pub(crate) fn post(
 /// `Basic base64(urlencode(id) ":" urlencode(secret))`, RFC 6749 §2.3.1, marked sensitive.
 fn basic_authorization(client_id: &str, secret: &str) -> Result<HeaderValue, ConfigError> {
     let mut credentials = String::with_capacity(client_id.len() + secret.len() + 8);
-    credentials.extend(form_urlencoded::byte_serialize(client_id.as_bytes()));
+    form_encode(&mut credentials, client_id);
     credentials.push(':');
-    credentials.extend(form_urlencoded::byte_serialize(secret.as_bytes()));
+    form_encode(&mut credentials, secret);
     let mut value = String::with_capacity(6 + credentials.len().div_ceil(3) * 4);
     value.push_str("Basic ");
     STANDARD.encode_string(credentials.as_bytes(), &mut value);
@@ -224,9 +225,46 @@ fn basic_authorization(client_id: &str, secret: &str) -> Result<HeaderValue, Con
     Ok(header)
 }
 
+/// Appends `name=value` to a form body, `&` first unless it is the first pair: exactly what
+/// `form_urlencoded::Serializer::append_pair` appends.
+fn form_pair(form: &mut String, name: &str, value: &str) {
+    if !form.is_empty() {
+        form.push('&');
+    }
+    form_encode(form, name);
+    form.push('=');
+    form_encode(form, value);
+}
+
+/// `s` form-urlencoded, exactly as `form_urlencoded::byte_serialize` encodes it.
+fn form_encode(out: &mut String, s: &str) {
+    // byte_serialize keeps ASCII letters, digits and `*-._` as they are: a string of only
+    // those (a client id, a token) is copied whole. Checked branch-free over the bytes.
+    let kept = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'*' | b'-' | b'.' | b'_');
+    if json::fold_bytes(s.as_bytes(), 0, |b| u8::from(!kept(b)), |x, y| x | y) == 0 {
+        out.push_str(s);
+    } else {
+        out.extend(form_urlencoded::byte_serialize(s.as_bytes()));
+    }
+}
+
+/// `s` as a JSON string, exactly as serde_json writes it.
 pub(crate) fn json_string(out: &mut Vec<u8>, s: &str) {
-    // Writing a &str into a Vec cannot fail.
-    let _ = serde_json::to_writer(&mut *out, s);
+    // serde_json escapes `"`, `\` and the control characters, nothing else: a string with none
+    // of them (a client id, a token, a scope) is copied whole. Checked branch-free over the
+    // bytes (`b < 0x20` is a control character).
+    let verbatim =
+        json::fold_bytes(s.as_bytes(), 0, |b| u8::from(b < 0x20 || b == b'"' || b == b'\\'), |x, y| x | y)
+            == 0;
+    if verbatim {
+        out.reserve(s.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    } else {
+        // Writing a &str into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *out, s);
+    }
 }
 
 #[cfg(test)]
@@ -366,5 +404,34 @@ mod tests {
             build_refresh_request(&with_bad_secret, &RefreshParams::new(&rt)),
             Err(ConfigError::InvalidClientSecret { .. })
         ));
+    }
+
+    /// The fast paths of `json_string` and `form_encode` write exactly what serde_json and
+    /// form_urlencoded write: every ASCII character and a few others, alone and at every
+    /// place in strings shorter and longer than the 64-byte blocks of the byte check.
+    #[test]
+    fn encoders_match_serde_json_and_form_urlencoded() {
+        let mut chars: Vec<char> = (0u8..0x80).map(char::from).collect();
+        chars.extend(['é', '\u{2028}', '\u{1F600}', '\u{FEFF}']);
+        let mut inputs = vec![String::new()];
+        for c in chars {
+            inputs.push(c.to_string());
+            for len in [15, 63, 64, 65, 130] {
+                for at in [0, len / 2, len - 1] {
+                    let mut s: String = "a".repeat(len);
+                    s.replace_range(at..=at, &c.to_string());
+                    inputs.push(s);
+                }
+            }
+        }
+        for s in &inputs {
+            let mut json = Vec::new();
+            json_string(&mut json, s);
+            assert_eq!(json, serde_json::to_vec(s).unwrap_or_default(), "{s:?}");
+            let mut form = String::from("x");
+            form_encode(&mut form, s);
+            let expected: String = form_urlencoded::byte_serialize(s.as_bytes()).collect();
+            assert_eq!(form, format!("x{expected}"), "{s:?}");
+        }
     }
 }

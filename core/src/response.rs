@@ -752,7 +752,7 @@ fn parse_into<'b, B: AsRef<[u8]>>(
     };
     let mut doc = json::Doc::new(body, side);
     // The first repeated name, reported in its turn (after `error` and the status).
-    let duplicate = json::repeated(members.0.as_slice(), doc.text()).map(str::to_owned);
+    let duplicate = json::repeated(members.0.as_slice(), doc.text().into()).map(str::to_owned);
     let members = members.0.as_slice();
 
     // R10, R11: a non-empty string `error` makes it an OAuth error, whatever the status.

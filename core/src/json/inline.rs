@@ -18,17 +18,26 @@ impl<T: Copy + Default, const N: usize> Default for InlineVec<T, N> {
 }
 
 impl<T: Copy + Default, const N: usize> InlineVec<T, N> {
-    #[inline]
+    #[inline(always)]
     pub(crate) fn push(&mut self, item: T) {
         if self.len < N {
             self.inline[self.len] = item;
+            self.len += 1;
         } else {
-            if self.len == N {
-                self.heap.reserve(2 * N);
-                self.heap.extend_from_slice(&self.inline);
-            }
-            self.heap.push(item);
+            self.push_on_heap(item);
         }
+    }
+
+    /// [`push`](Self::push) past the first `N` items (rare): out of line, so that the
+    /// common case inlines to a store.
+    #[cold]
+    #[inline(never)]
+    fn push_on_heap(&mut self, item: T) {
+        if self.len == N {
+            self.heap.reserve(2 * N);
+            self.heap.extend_from_slice(&self.inline);
+        }
+        self.heap.push(item);
         self.len += 1;
     }
 

@@ -70,9 +70,10 @@ pub(crate) struct Repeats {
 }
 
 impl Repeats {
-    /// Notes one member's name, classified as `id`.
+    /// Notes one member's name, classified as `id`. The texts are read only for a name that
+    /// is not known (see [`DocText`]).
     #[inline(always)]
-    pub(crate) fn note(&mut self, id: u8, name: Span, text: Text<'_>) {
+    pub(crate) fn note<'t>(&mut self, id: u8, name: Span, text: impl Into<Text<'t>>) {
         if (1..64).contains(&id) {
             let bit = 1u64 << id;
             self.possible |= self.seen & bit != 0;
@@ -80,6 +81,7 @@ impl Repeats {
         } else if self.n_others == self.others.len() {
             self.possible = true;
         } else {
+            let text = text.into();
             let bytes = text.bytes(name);
             self.possible |= self.others[..self.n_others].iter().any(|&o| text.bytes(o) == bytes);
             self.others[self.n_others] = name;

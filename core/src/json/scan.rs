@@ -23,10 +23,20 @@ pub(crate) fn scan_members<S: MemberSink>(
     members: &mut S,
 ) -> Result<usize, Bail> {
     let b = text.as_bytes();
+    // The readers refuse longer texts before they get here; said again where the loop is, it
+    // tells the compiler that an index into the text plus 17 cannot overflow, so that the
+    // check of each string's first sixteen bytes is one comparison (callgrind: 175 to 300
+    // instructions fewer per token response, depending on what else is inlined).
+    if b.len() > MAX_TEXT {
+        return Err(Bail);
+    }
     let mut i = skip_ws(b, open + 1);
     if b.get(i) == Some(&b'}') {
         return Ok(i + 1);
     }
+    // One document for every member: a sink is handed its address, and reads the texts
+    // through it only when it needs them (see `DocText`).
+    let mut doc = Doc::new(text, side);
     loop {
         if b.get(i) != Some(&b'"') {
             return Err(Bail);
@@ -40,12 +50,12 @@ pub(crate) fn scan_members<S: MemberSink>(
             };
             (Span::new(i + 1, close), id)
         } else {
-            let start = text.len() + side.len();
-            if !unescape_into(text.get(i + 1..close).ok_or(Bail)?, side) {
+            let start = text.len() + doc.side().len();
+            if !unescape_into(text.get(i + 1..close).ok_or(Bail)?, doc.side()) {
                 return Err(Bail);
             }
-            let name = Span::new(start, text.len() + side.len());
-            (name, name_id_of::<S>(Text::new(text, side), name))
+            let name = Span::new(start, text.len() + doc.side().len());
+            (name, name_id_of::<S>(doc.text().into(), name))
         };
         i = skip_ws(b, close + 1);
         if b.get(i) != Some(&b':') {
@@ -54,10 +64,7 @@ pub(crate) fn scan_members<S: MemberSink>(
         i = skip_ws(b, i + 1);
         let start = i;
         let (end, kind, flags) = scan_value(b, i)?;
-        members.member(
-            &mut Doc::new(text, side),
-            Member { name, value: Span::new(start, end), kind, flags, id },
-        );
+        members.member(&mut doc, Member { name, value: Span::new(start, end), kind, flags, id });
         i = skip_ws(b, end);
         match b.get(i) {
             Some(b',') => i = skip_ws(b, i + 1),

@@ -127,7 +127,7 @@ impl<'a> Text<'a> {
     ///
     /// When `span` was not made for these texts (a bug: every span of a reader fits, on
     /// character boundaries).
-    #[inline]
+    #[inline(always)]
     #[track_caller]
     pub(crate) fn get(self, span: Span) -> &'a str {
         let b = self.body.len();
@@ -165,8 +165,8 @@ impl<'a> Doc<'a> {
 
     /// The texts as they are now, to read spans from.
     #[inline(always)]
-    pub(crate) fn text(&self) -> Text<'_> {
-        Text::new(self.body, self.side)
+    pub(crate) fn text(&self) -> DocText<'_, 'a> {
+        DocText { doc: self }
     }
 
     /// The text of `span` (see [`Text::get`]).
@@ -191,6 +191,45 @@ impl<'a> Doc<'a> {
     #[inline(always)]
     pub(crate) fn side(&mut self) -> &mut String {
         self.side
+    }
+}
+
+/// The texts of a [`Doc`] as they are now ([`Doc::text`]): a [`Text`] read from the document
+/// only when a span is, so that a sink that takes the texts for every member but reads them
+/// for few (the repeat check reads only unknown names) loads nothing for the others.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct DocText<'d, 'a> {
+    doc: &'d Doc<'a>,
+}
+
+impl<'d> DocText<'d, '_> {
+    /// The bytes of `span` (see [`Text::bytes`]).
+    ///
+    /// # Panics
+    ///
+    /// When `span` was not made for this document (a bug).
+    #[inline(always)]
+    #[track_caller]
+    pub(crate) fn bytes(self, span: Span) -> &'d [u8] {
+        Text::from(self).bytes(span)
+    }
+
+    /// The text of `span` (see [`Text::get`]).
+    ///
+    /// # Panics
+    ///
+    /// When `span` was not made for this document (a bug).
+    #[inline(always)]
+    #[track_caller]
+    pub(crate) fn get(self, span: Span) -> &'d str {
+        Text::from(self).get(span)
+    }
+}
+
+impl<'d> From<DocText<'d, '_>> for Text<'d> {
+    #[inline(always)]
+    fn from(t: DocText<'d, '_>) -> Self {
+        Text::new(t.doc.body, t.doc.side)
     }
 }
 
