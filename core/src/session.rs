@@ -922,13 +922,19 @@ impl Session {
         let after = self.failure.take();
         self.superseded = Some(StoreError::superseded(unsaved).after_failure(after).into());
         // Forget the set: the store's newer one is adopted at the next Load.
+        self.forget_tokens();
+        Ok(())
+    }
+
+    /// Drops the token set and what the session knew of it, so that the next `Load` adopts
+    /// whatever the store holds.
+    fn forget_tokens(&mut self) {
         self.tokens = None;
         self.saved = Saved::Yes;
         self.obtained = None;
         self.refreshed = false;
         self.dead = None;
         self.cool_until = None;
-        Ok(())
     }
 
     /// The driver found, right before sending the request of the last [`Action::Send`],
@@ -972,14 +978,9 @@ impl Session {
     /// refreshes, holding whatever lock your driver takes for a refresh.
     pub fn sign_out(&mut self) {
         self.state = State::Idle;
-        self.tokens = None;
-        self.saved = Saved::Yes;
+        self.forget_tokens();
         self.forced = false;
-        self.obtained = None;
-        self.refreshed = false;
-        self.dead = None;
         self.failure = None;
-        self.cool_until = None;
         self.superseded = None;
         self.continuity = None;
     }
