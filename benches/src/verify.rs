@@ -170,7 +170,7 @@ pub fn ours_parse_and_check(
     cache: &KeySetCache,
 ) -> Option<AuthResult> {
     let result = parse_refresh_response(response).ok()?;
-    match check_id_token_signature(&result, cache, client, NOW) {
+    match check_id_token_signature(&result, cache, client, NOW, true) {
         Ok(SignatureCheck::Verified(Algorithm::Rs256)) => Some(result),
         _ => None,
     }

@@ -15,6 +15,7 @@ use crate::validate::{Continuity, validate_id_token};
 use crate::{
     alg::Algorithm,
     error::IdTokenErrorKind,
+    error::SignatureError,
     verify::{KeySetCache, Verdict, at_hash_matches},
 };
 
@@ -87,9 +88,7 @@ pub enum SignatureCheck {
     NoIdToken,
     /// The cache lacks the key (or holds a key set too old): fetch the key set
     /// ([`KeySetCache::build_request`], [`KeySetCache::handle_key_set_response`]), then check
-    /// again. Once it was fetched for a response, treat this answer as
-    /// [`SignatureError::UnknownKid`](crate::SignatureError::UnknownKid): never fetch twice
-    /// for one token.
+    /// again with `may_fetch` `false`. Never the answer when `may_fetch` is `false`.
     FetchKeys,
 }
 
@@ -99,9 +98,14 @@ pub enum SignatureCheck {
 /// of the same response (OIDC Core §3.1.3.8, §3.3.2.11). The claims are not validated here:
 /// that is [`validate_auth_result`]'s job.
 ///
+/// `may_fetch` is `false` once the key set was fetched for this response: a key still
+/// missing is then a refusal, so that one token never causes two fetches.
+///
 /// # Errors
 ///
-/// [`IdTokenErrorKind::Signature`] when the signature is refused,
+/// [`IdTokenErrorKind::Signature`] when the signature is refused (with
+/// [`SignatureError::UnknownKid`] for a key still missing
+/// after a fetch),
 /// [`IdTokenErrorKind::AtHashMismatch`] when `at_hash` does not match.
 #[cfg(feature = "verify")]
 pub fn check_id_token_signature(
@@ -109,13 +113,15 @@ pub fn check_id_token_signature(
     keys: &KeySetCache,
     client: &ClientConfig,
     now: UnixTime,
+    may_fetch: bool,
 ) -> Result<SignatureCheck, IdTokenErrorKind> {
     let (Some(jwt), Some(claims)) = (result.id_token(), result.id_token_payload()) else {
         return Ok(SignatureCheck::NoIdToken);
     };
     let alg = match keys.verify(now, jwt.expose_secret(), client.auth().secret()) {
         Verdict::Verified(alg) => alg,
-        Verdict::FetchKeys => return Ok(SignatureCheck::FetchKeys),
+        Verdict::FetchKeys if may_fetch => return Ok(SignatureCheck::FetchKeys),
+        Verdict::FetchKeys => return Err(IdTokenErrorKind::Signature(SignatureError::UnknownKid)),
         Verdict::Refused(e) => return Err(IdTokenErrorKind::Signature(e)),
     };
     match claims.at_hash() {

@@ -20,10 +20,7 @@ use crate::time::UnixTime;
 use crate::token_set::TokenSet;
 use crate::validate::Continuity;
 #[cfg(feature = "verify")]
-use crate::{
-    error::{IdTokenError, IdTokenErrorKind},
-    verify::{KeySetCache, SignatureError},
-};
+use crate::{error::IdTokenError, verify::KeySetCache};
 
 /// What the driver of a [`Session`] should do next: the answer of [`Session::poll`].
 ///
@@ -693,14 +690,7 @@ impl Session {
         let Received { attempt, sent_at, previous, result } = received;
         #[cfg(feature = "verify")]
         if let Some(keys) = &self.keys {
-            let checked = match check_id_token_signature(&result, keys, &self.client, now) {
-                // The key set was fetched for this response already: never twice.
-                Ok(SignatureCheck::FetchKeys) if !may_fetch => {
-                    Err(IdTokenErrorKind::Signature(SignatureError::UnknownKid))
-                }
-                checked => checked,
-            };
-            match checked {
+            match check_id_token_signature(&result, keys, &self.client, now, may_fetch) {
                 Ok(SignatureCheck::FetchKeys) => {
                     let request = Some(Box::new(keys.build_request()));
                     let result = Box::new(result);

@@ -11,8 +11,8 @@ use oidc_refresh_core::{ProviderMetadata, build_discovery_request, parse_discove
 use crate::log;
 #[cfg(feature = "verify")]
 use oidc_refresh_core::{
-    IdTokenError, IdTokenErrorKind, KeySetCache, SignatureCheck, SignatureError, check_id_token_signature,
-    parse_refresh_response, validate_auth_result,
+    IdTokenError, KeySetCache, SignatureCheck, check_id_token_signature, parse_refresh_response,
+    validate_auth_result,
 };
 
 /// What a discovery does once its response (or failure) is in.
@@ -138,14 +138,7 @@ impl<'a> Refresh<'a> {
     }
 
     fn verify(self, result: AuthResult, keys: &KeySetCache, now: UnixTime, may_fetch: bool) -> Step<'a> {
-        let checked = match check_id_token_signature(&result, keys, self.client, now) {
-            // Fetched for this response already: never twice.
-            Ok(SignatureCheck::FetchKeys) if !may_fetch => {
-                Err(IdTokenErrorKind::Signature(SignatureError::UnknownKid))
-            }
-            checked => checked,
-        };
-        match checked {
+        match check_id_token_signature(&result, keys, self.client, now, may_fetch) {
             Ok(SignatureCheck::FetchKeys) => {
                 Step::Fetch(keys.build_request(), Box::new(Verifying { refresh: self, result }))
             }
